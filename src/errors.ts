@@ -1,0 +1,83 @@
+/**
+ * Errors that callers can catch by class and inspect by field. Every message names
+ * the input or model at fault and says what to do about it; none needs a stack dump
+ * to be understood.
+ */
+
+/** Why one image could not be embedded. */
+export type ImageInputErrorCode =
+  /** The input value itself is of an unsupported type or shape. */
+  | "INVALID_INPUT"
+  /** A path that does not exist, is a directory, or cannot be read. */
+  | "NOT_FOUND"
+  | "NOT_READABLE"
+  /** An http(s) URL that failed to download, or remote fetching is disabled. */
+  | "FETCH_FAILED"
+  /** Bytes that are empty, truncated, corrupt or not an image format we decode. */
+  | "UNSUPPORTED_FORMAT"
+  | "CORRUPT_IMAGE"
+  /** More pixels than `maxInputPixels`: refused before a full decode. */
+  | "TOO_LARGE";
+
+/** One image input that could not be embedded. */
+export class ImageInputError extends Error {
+  override name = "ImageInputError";
+
+  constructor(
+    /** A human-readable name for the input: its path or URL, or `inputs[3] (Buffer)`. */
+    readonly input: string,
+    /** What went wrong, without the input's name. */
+    readonly reason: string,
+    readonly code: ImageInputErrorCode,
+    /** Position of the input in the batch, when it came from one. */
+    readonly index?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot embed image ${input}: ${reason}`, options);
+  }
+}
+
+/** `embedImages` rejects with this when one or more inputs failed; it lists every one. */
+export class ImageBatchError extends Error {
+  override name = "ImageBatchError";
+
+  constructor(readonly failures: ImageInputError[], readonly total: number) {
+    super(
+      `${failures.length} of ${total} images could not be embedded:\n` +
+        failures.map((f) => `  - ${f.input}: ${f.reason}`).join("\n") +
+        "\nUse embedImagesSettled() to keep the vectors of the good images.",
+    );
+  }
+}
+
+/** A model that could not be found, downloaded or opened. */
+export class ModelLoadError extends Error {
+  override name = "ModelLoadError";
+
+  constructor(
+    /** The model id or directory as the caller gave it. */
+    readonly model: string,
+    /** Where the loader looked: a local directory, or the Hub plus the cache directory. */
+    readonly lookedIn: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Could not load model "${model}" (looked in ${lookedIn}): ${detail}\n` +
+        `To use a model on disk, pass its directory: new ImageEmbeddings({ model: "/path/to/model-dir" }). ` +
+        `The directory needs config.json, preprocessor_config.json, tokenizer.json and onnx/*.onnx ` +
+        `(the transformers.js layout, e.g. a clone of Xenova/clip-vit-base-patch32).`,
+      options,
+    );
+  }
+}
+
+/** An optional native dependency that is missing or failed to load. */
+export class MissingDependencyError extends Error {
+  override name = "MissingDependencyError";
+
+  constructor(readonly dependency: string, hint: string, options?: { cause?: unknown }) {
+    const cause = options?.cause instanceof Error ? ` (${options.cause.message.split("\n")[0]})` : "";
+    super(`Could not load "${dependency}"${cause}.\n${hint}`, options);
+  }
+}

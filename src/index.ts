@@ -1,0 +1,18 @@
+export {
+  ImageEmbeddings,
+  DEFAULT_MODEL,
+  type ImageEmbeddingsParams,
+  type ImageEmbeddingResult,
+  type ImageInfo,
+  type EmbedImagesOptions,
+} from "./embeddings/image_embeddings.js";
+export type { ImageInput, RawPixels } from "./images/image_input.js";
+export type { ModelDtype, ModelLoadProgress } from "./models/model_source.js";
+export {
+  ImageInputError,
+  ImageBatchError,
+  ModelLoadError,
+  MissingDependencyError,
+  type ImageInputErrorCode,
+} from "./errors.js";
+export { cosineSimilarity } from "./utils/vectors.js";

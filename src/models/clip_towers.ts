@@ -1,0 +1,169 @@
+/**
+ * CLIP's two towers behind small interfaces: the image tower takes a batch of
+ * pixel_values, the text tower takes strings. This is the only place that talks to
+ * transformers.js, so the rest of the package never sees its tensors.
+ *
+ * Each tower (with its processor or tokenizer) loads on first use. A failed load is
+ * forgotten, so the next call tries again.
+ */
+import {
+  AutoConfig,
+  AutoProcessor,
+  AutoTokenizer,
+  CLIPTextModelWithProjection,
+  CLIPVisionModelWithProjection,
+  Tensor,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from "@huggingface/transformers";
+import { ModelLoadError } from "../errors.js";
+import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
+import { inputSize, type PixelSpec } from "../images/preprocess.js";
+import { Lazy } from "../utils/lazy.js";
+import { pretrainedOptions, resolveModelSource, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
+
+export interface ImageTower {
+  spec: PixelSpec;
+  /** Number of floats in one image's pixel_values (3 × height × width). */
+  pixelsPerImage: number;
+  /** Runs `batch` images laid end to end in `pixels`; returns `batch` rows of the embedding, flat. */
+  embed(pixels: Float32Array, batch: number): Promise<Float32Array>;
+}
+
+export interface TextTower {
+  /** Token ids exactly as the model sees them: special tokens added, truncated to the context. */
+  tokenize(texts: string[]): number[][];
+  /** Embeds a batch, padded to its longest text; returns one row per text, flat. */
+  embed(texts: string[]): Promise<Float32Array>;
+}
+
+export class ClipTowers {
+  readonly source: ResolvedModelSource;
+  private readonly image = new Lazy(() => this.loadImageTower());
+  private readonly text = new Lazy(() => this.loadTextTower());
+  private readonly dimension = new Lazy(() => this.loadDimension());
+  private readonly models: PreTrainedModel[] = [];
+
+  constructor(private readonly options: ModelSourceOptions) {
+    this.source = resolveModelSource(options);
+  }
+
+  imageTower(): Promise<ImageTower> {
+    return this.image.get();
+  }
+
+  textTower(): Promise<TextTower> {
+    return this.text.get();
+  }
+
+  /** The embedding size, from `config.json` alone (no weights are loaded). */
+  embeddingDimension(): Promise<number> {
+    return this.dimension.get();
+  }
+
+  async dispose(): Promise<void> {
+    const models = this.models.splice(0);
+    this.image.reset();
+    this.text.reset();
+    await Promise.all(models.map((m) => m.dispose()));
+  }
+
+  private async withLoadErrors<T>(what: string, load: () => Promise<T>): Promise<T> {
+    try {
+      return await load();
+    } catch (error) {
+      const detail = (error as Error).message?.split("\n")[0] ?? String(error);
+      throw new ModelLoadError(this.options.model, this.source.lookedIn, `${what}: ${detail}`, { cause: error });
+    }
+  }
+
+  private async loadDimension(): Promise<number> {
+    return this.withLoadErrors("reading config.json", async () => {
+      const config = (await AutoConfig.from_pretrained(this.source.id, pretrainedOptions(this.options, this.source))) as unknown as {
+        projection_dim?: number;
+      };
+      if (!config.projection_dim) throw new Error("config.json has no projection_dim; is this a CLIP model?");
+      return config.projection_dim;
+    });
+  }
+
+  private async loadImageTower(): Promise<ImageTower> {
+    const loadOptions = pretrainedOptions(this.options, this.source);
+    const [model, processor] = await this.withLoadErrors("loading the image tower", () =>
+      Promise.all([
+        CLIPVisionModelWithProjection.from_pretrained(this.source.id, loadOptions),
+        AutoProcessor.from_pretrained(this.source.id, loadOptions),
+      ]),
+    );
+    this.models.push(model);
+    const processorConfig = (processor as unknown as { image_processor: { config: PreprocessorConfig } }).image_processor.config;
+    const spec = pixelSpecFromConfig(processorConfig);
+    const { width, height } = inputSize(spec);
+    return {
+      spec,
+      pixelsPerImage: 3 * width * height,
+      embed: async (pixels, batch) => {
+        const output = await model({ pixel_values: new Tensor("float32", pixels, [batch, 3, height, width]) });
+        return toFloat32(output.image_embeds as Tensor);
+      },
+    };
+  }
+
+  private async loadTextTower(): Promise<TextTower> {
+    const loadOptions = pretrainedOptions(this.options, this.source);
+    const [model, tokenizer] = await this.withLoadErrors("loading the text tower", () =>
+      Promise.all([
+        CLIPTextModelWithProjection.from_pretrained(this.source.id, loadOptions),
+        AutoTokenizer.from_pretrained(this.source.id, loadOptions),
+      ]),
+    );
+    this.models.push(model);
+    const maxLength = Math.min(
+      tokenizer.model_max_length ?? Infinity,
+      (model.config as unknown as { max_position_embeddings?: number }).max_position_embeddings ?? Infinity,
+      (model.config as unknown as { text_config?: { max_position_embeddings?: number } }).text_config?.max_position_embeddings ?? Infinity,
+    );
+    const tokenize = (texts: string[]) => texts.map((t) => truncateKeepingEos(tokenizer, tokenizer.encode(t), maxLength));
+    return {
+      tokenize,
+      embed: async (texts) => {
+        const { inputIds, attentionMask } = padBatch(tokenize(texts), tokenizer.pad_token_id ?? 0);
+        const output = await model({ input_ids: inputIds, attention_mask: attentionMask });
+        return toFloat32(output.text_embeds as Tensor);
+      },
+    };
+  }
+}
+
+/**
+ * CLIP pools the hidden state at the end-of-text token, so truncation must keep it:
+ * `[BOS, t1 … t75, EOS]`, as Python's tokenizer does. (transformers.js' own truncation
+ * cuts after special tokens are added, which drops the EOS.)
+ */
+function truncateKeepingEos(tokenizer: PreTrainedTokenizer, ids: number[], maxLength: number): number[] {
+  if (!Number.isFinite(maxLength) || ids.length <= maxLength) return ids;
+  const eos = (tokenizer as unknown as { eos_token_id?: number }).eos_token_id;
+  const last = ids[ids.length - 1];
+  return last === eos ? [...ids.slice(0, maxLength - 1), last] : ids.slice(0, maxLength);
+}
+
+/** Pads to the longest sequence in this batch only (never to the full context). */
+function padBatch(sequences: number[][], padId: number) {
+  const length = Math.max(...sequences.map((s) => s.length));
+  const ids = new BigInt64Array(sequences.length * length).fill(BigInt(padId));
+  const mask = new BigInt64Array(sequences.length * length);
+  sequences.forEach((sequence, row) => {
+    sequence.forEach((id, col) => {
+      ids[row * length + col] = BigInt(id);
+      mask[row * length + col] = 1n;
+    });
+  });
+  const dims = [sequences.length, length];
+  return { inputIds: new Tensor("int64", ids, dims), attentionMask: new Tensor("int64", mask, dims) };
+}
+
+/** fp16 models may return float16 tensors; callers always get float32. */
+function toFloat32(tensor: Tensor): Float32Array {
+  const t = tensor.type === "float32" ? tensor : tensor.to("float32");
+  return t.data as Float32Array;
+}

@@ -1,0 +1,74 @@
+/**
+ * Where a model comes from: a directory on disk or a Hugging Face Hub id. Both go
+ * through the same transformers.js loader; this file only decides which, and builds
+ * the per-call loading options (no global `env` is touched).
+ */
+import { existsSync, statSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { env } from "@huggingface/transformers";
+
+/** Weight precisions; each maps to an ONNX file suffix (fp32 → `model.onnx`, q8 → `model_quantized.onnx`, ...). */
+export type ModelDtype = "fp32" | "fp16" | "q8" | "int8" | "uint8" | "q4" | "bnb4" | "q4f16";
+
+/** Progress events emitted while model files are located and downloaded (transformers.js' own events). */
+export interface ModelLoadProgress {
+  status: string;
+  name?: string;
+  file?: string;
+  progress?: number;
+  loaded?: number;
+  total?: number;
+}
+
+export interface ModelSourceOptions {
+  model: string;
+  dtype: ModelDtype;
+  localFilesOnly: boolean;
+  cacheDir?: string;
+  revision?: string;
+  /** onnxruntime session options, passed through (threads, graph optimisation, ...). */
+  sessionOptions: Record<string, unknown>;
+  progressCallback?: (event: ModelLoadProgress) => void;
+}
+
+export interface ResolvedModelSource {
+  /** What transformers.js receives: an absolute directory path, or a Hub id. */
+  id: string;
+  isLocal: boolean;
+  /** For error messages: where the files were looked for. */
+  lookedIn: string;
+}
+
+/**
+ * A string that names an existing directory (absolute, relative, or a `file:` URL) is local. transformers.js would otherwise read "models/foo" as a Hub id.
+ */
+export function resolveModelSource(options: ModelSourceOptions): ResolvedModelSource {
+  const raw = options.model.startsWith("file:") ? fileURLToPath(options.model) : options.model;
+  const candidate = isAbsolute(raw) ? raw : resolve(raw);
+  if (existsSync(candidate) && statSync(candidate).isDirectory()) {
+    return { id: candidate, isLocal: true, lookedIn: `the local directory ${candidate}` };
+  }
+  if (isAbsolute(raw) || raw.startsWith(".")) {
+    // Clearly meant as a path: never turn a typo into a Hub download.
+    return { id: candidate, isLocal: true, lookedIn: `the local directory ${candidate} (which does not exist)` };
+  }
+  const cache = options.cacheDir ?? env.cacheDir ?? "the transformers.js cache";
+  const where = options.localFilesOnly
+    ? `the cache ${cache} only (localFilesOnly is set)`
+    : `the Hugging Face Hub (${env.remoteHost}) and the cache ${cache}`;
+  return { id: raw, isLocal: false, lookedIn: where };
+}
+
+/** Options for transformers.js `from_pretrained`, identical for towers, tokenizer and processor. */
+export function pretrainedOptions(options: ModelSourceOptions, source: ResolvedModelSource) {
+  return {
+    local_files_only: source.isLocal || options.localFilesOnly,
+    cache_dir: options.cacheDir,
+    revision: options.revision,
+    progress_callback: options.progressCallback,
+    device: "cpu" as const,
+    dtype: options.dtype,
+    session_options: options.sessionOptions,
+  };
+}
