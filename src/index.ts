@@ -16,3 +16,15 @@ export {
   type ImageInputErrorCode,
 } from "./errors.js";
 export { cosineSimilarity } from "./utils/vectors.js";
+export {
+  ImageFaissStore,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type ImageFaissStoreArgs,
+  type AddImagesOptions,
+  type AddImagesResult,
+  type LoadOptions,
+  type StoreManifest,
+} from "./vectorstores/image_faiss_store.js";
+export type { DistanceMetric } from "./vectorstores/faiss_index.js";
+export type { MetadataFilter } from "./vectorstores/filter.js";

@@ -1,0 +1,134 @@
+/**
+ * A thin wrapper over one faiss-node index: creation from a factory string, bulk
+ * adds, training, search, and (de)serialisation. The only file that calls faiss-node.
+ *
+ * faiss-node exposes no ParameterSpace, so two search parameters are set another way:
+ * - HNSW `efSearch`: faiss searches with `max(efSearch, k)`, so asking for more
+ *   neighbours searches deeper. We ask for `max(k, efSearch)` and keep the best k.
+ * - IVF `nprobe` is part of the serialised IVF header; we write it there and reload.
+ */
+import type { Index } from "faiss-node";
+import { loadFaiss } from "../utils/imports.js";
+
+export type DistanceMetric = "cosine" | "l2";
+
+export interface SearchTuning {
+  /** HNSW search depth. */
+  efSearch: number;
+  /** IVF lists visited per query. */
+  nprobe: number;
+}
+
+/** Rows sent to faiss per native call: large enough to amortise the call, small enough to bound the JS array copy. */
+const ADD_CHUNK_ROWS = 4096;
+
+export class FaissIndex {
+  private constructor(
+    readonly native: Index,
+    readonly factory: string,
+    readonly metric: DistanceMetric,
+    private readonly tuning: SearchTuning,
+  ) {}
+
+  static async create(dimension: number, factory: string, metric: DistanceMetric, tuning: SearchTuning): Promise<FaissIndex> {
+    const faiss = await loadFaiss();
+    const metricType = metric === "cosine" ? faiss.MetricType.METRIC_INNER_PRODUCT : faiss.MetricType.METRIC_L2;
+    let native: Index;
+    try {
+      native = faiss.Index.fromFactory(dimension, factory, metricType);
+    } catch (error) {
+      throw new Error(`Invalid faiss index type "${factory}": ${(error as Error).message.split("\n")[0]}`, { cause: error });
+    }
+    return new FaissIndex(native, factory, metric, tuning);
+  }
+
+  static async fromBuffer(bytes: Buffer, factory: string, metric: DistanceMetric, tuning: SearchTuning): Promise<FaissIndex> {
+    const faiss = await loadFaiss();
+    const index = new FaissIndex(faiss.Index.fromBuffer(bytes), factory, metric, tuning);
+    return index.applyNprobe();
+  }
+
+  get size(): number {
+    return this.native.ntotal();
+  }
+
+  get isTrained(): boolean {
+    return this.native.isTrained();
+  }
+
+  /** Number of IVF lists, or undefined for index types without them. */
+  get nlist(): number | undefined {
+    return ivfListCount(this.factory);
+  }
+
+  /** Trains on the given rows. faiss aborts the process when k-means gets fewer points than lists, so that is checked first. */
+  async train(flat: Float32Array, dimension: number): Promise<FaissIndex> {
+    const rows = flat.length / dimension;
+    const nlist = this.nlist ?? 1;
+    if (rows < nlist) throw new Error(`cannot train ${this.factory} on ${rows} vectors: it needs at least ${nlist}`);
+    this.native.train(Array.from(flat));
+    return this.applyNprobe();
+  }
+
+  /** Adds rows laid end to end, one native call per chunk. */
+  add(flat: Float32Array, dimension: number): void {
+    if (flat.length === 0) return;
+    const chunk = ADD_CHUNK_ROWS * dimension;
+    for (let start = 0; start < flat.length; start += chunk) {
+      this.native.add(Array.from(flat.subarray(start, Math.min(start + chunk, flat.length))));
+    }
+  }
+
+  /**
+   * The `k` nearest positions with their similarity, best first. Scores are cosine
+   * similarity for "cosine"; for "l2" they are `1 − ‖a − b‖² / 2`, which is the same
+   * number for unit vectors, so thresholds mean the same under both metrics.
+   */
+  search(query: Float32Array | number[], k: number): { positions: number[]; scores: number[] } {
+    const depth = /HNSW/i.test(this.factory) ? Math.max(k, this.tuning.efSearch) : k;
+    const n = Math.min(depth, this.size);
+    if (n === 0) return { positions: [], scores: [] };
+    const { labels, distances } = this.native.search(Array.from(query), n);
+    const positions: number[] = [];
+    const scores: number[] = [];
+    for (let i = 0; i < labels.length && positions.length < k; i++) {
+      if (labels[i] < 0) continue; // faiss pads with -1 when it finds fewer than asked
+      positions.push(labels[i]);
+      scores.push(this.metric === "cosine" ? distances[i] : 1 - distances[i] / 2);
+    }
+    return { positions, scores };
+  }
+
+  toBuffer(): Buffer {
+    return this.native.toBuffer();
+  }
+
+  /** Rewrites nprobe in the serialised IVF header (offset computed from faiss' index header layout). */
+  private async applyNprobe(): Promise<FaissIndex> {
+    if (this.nlist === undefined || !this.isTrained) return this;
+    const bytes = this.native.toBuffer();
+    const offset = ivfNprobeOffset(bytes);
+    if (offset === undefined) return this;
+    const nprobe = BigInt(Math.min(this.tuning.nprobe, this.nlist));
+    if (bytes.readBigInt64LE(offset) === nprobe) return this;
+    bytes.writeBigInt64LE(nprobe, offset);
+    const faiss = await loadFaiss();
+    return new FaissIndex(faiss.Index.fromBuffer(bytes), this.factory, this.metric, this.tuning);
+  }
+}
+
+export function ivfListCount(factory: string): number | undefined {
+  const match = /(?:^|,)IVF(\d+)/i.exec(factory);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * faiss' `write_ivf_header`: fourcc(4) d(4) ntotal(8) dummy(8) dummy(8) is_trained(1)
+ * metric_type(4) [metric_arg(4) when metric_type > 1] nlist(8) nprobe(8). Only plain
+ * IVF indexes start this way (fourcc "Iw.."); wrapped ones (e.g. OPQ pre-transforms) keep nprobe 1.
+ */
+function ivfNprobeOffset(bytes: Buffer): number | undefined {
+  if (bytes.length < 53 || bytes.toString("latin1", 0, 2) !== "Iw") return undefined;
+  const metricType = bytes.readInt32LE(33);
+  return 37 + (metricType > 1 ? 4 : 0) + 8;
+}

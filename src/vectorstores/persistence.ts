@@ -1,0 +1,79 @@
+/**
+ * Crash-safe saving of a store directory.
+ *
+ * Each save writes a complete new version into a hidden staging folder, fsyncs it,
+ * renames it to `v-<time>-<random>`, and only then switches the `CURRENT` pointer
+ * file (itself written to a temp file and renamed). A kill at any moment leaves
+ * `CURRENT` naming a complete version: the previous one or the new one. The version
+ * before the current one is kept, so a reader that has just read `CURRENT` can still
+ * open what it named; older ones are removed.
+ */
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+
+const POINTER = "CURRENT";
+const VERSION_PREFIX = "v-";
+const STAGING_PREFIX = ".staging-";
+
+/** Writes `files` as one new version of `directory`. Returns the version's folder name. */
+export async function writeVersion(directory: string, files: Record<string, Buffer | string>): Promise<string> {
+  await mkdir(directory, { recursive: true });
+  const name = `${VERSION_PREFIX}${Date.now().toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}`;
+  const staging = join(directory, `${STAGING_PREFIX}${name}`);
+  await mkdir(staging);
+  for (const [file, content] of Object.entries(files)) await writeDurably(join(staging, file), content);
+  await fsyncDirectory(staging);
+  await rename(staging, join(directory, name));
+  await writeDurably(join(directory, `${POINTER}.tmp-${name}`), `${name}\n`);
+  await rename(join(directory, `${POINTER}.tmp-${name}`), join(directory, POINTER));
+  await fsyncDirectory(directory);
+  await removeStaleVersions(directory, name);
+  return name;
+}
+
+/** The folder of the current version, or undefined when the directory holds no saved store. */
+export async function currentVersion(directory: string): Promise<string | undefined> {
+  let pointer: string;
+  try {
+    pointer = (await readFile(join(directory, POINTER), "utf8")).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+  if (!pointer.startsWith(VERSION_PREFIX) || pointer.includes("/") || pointer.includes("\\")) {
+    throw new Error(`${join(directory, POINTER)} is corrupt: it names "${pointer}"`);
+  }
+  return join(directory, pointer);
+}
+
+async function writeDurably(path: string, content: Buffer | string): Promise<void> {
+  const handle = await open(path, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o644);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function fsyncDirectory(path: string): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Removes leftovers of killed saves and every version but the newest two. */
+async function removeStaleVersions(directory: string, current: string): Promise<void> {
+  const entries = await readdir(directory);
+  const versions = entries.filter((e) => e.startsWith(VERSION_PREFIX) && e !== current).sort();
+  const stale = [
+    ...versions.slice(0, -1),
+    ...entries.filter((e) => e.startsWith(STAGING_PREFIX) || (e.startsWith(`${POINTER}.tmp-`) && !e.endsWith(current))),
+  ];
+  await Promise.all(stale.map((e) => rm(join(directory, e), { recursive: true, force: true })));
+}
