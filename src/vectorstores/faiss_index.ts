@@ -2,22 +2,18 @@
  * A thin wrapper over one faiss-node index: creation from a factory string, bulk
  * adds, training, search, and (de)serialisation. The only file that calls faiss-node.
  *
- * faiss-node exposes no ParameterSpace, so two search parameters are set another way:
- * - HNSW `efSearch`: faiss searches with `max(efSearch, k)`, so asking for more
- *   neighbours searches deeper. We ask for `max(k, efSearch)` and keep the best k.
- * - IVF `nprobe` is part of the serialised IVF header; we write it there and reload.
+ * faiss-node exposes no ParameterSpace, so search parameters are written into the
+ * serialised index and read back (see `faiss_params.ts`): HNSW's efSearch and
+ * efConstruction when the empty index is created, IVF's nprobe after training.
+ * Both are kept in saved indexes.
  */
 import type { Index } from "faiss-node";
 import { loadFaiss } from "../utils/imports.js";
+import { writeSearchParams, type SearchTuning } from "./faiss_params.js";
 
 export type DistanceMetric = "cosine" | "l2";
 
-export interface SearchTuning {
-  /** HNSW search depth. */
-  efSearch: number;
-  /** IVF lists visited per query. */
-  nprobe: number;
-}
+export type { SearchTuning } from "./faiss_params.js";
 
 /** Rows sent to faiss per native call: large enough to amortise the call, small enough to bound the JS array copy. */
 const ADD_CHUNK_ROWS = 4096;
@@ -39,13 +35,13 @@ export class FaissIndex {
     } catch (error) {
       throw new Error(`Invalid faiss index type "${factory}": ${(error as Error).message.split("\n")[0]}`, { cause: error });
     }
-    return new FaissIndex(native, factory, metric, tuning);
+    return new FaissIndex(native, factory, metric, tuning).withSearchParams();
   }
 
   static async fromBuffer(bytes: Buffer, factory: string, metric: DistanceMetric, tuning: SearchTuning): Promise<FaissIndex> {
     const faiss = await loadFaiss();
-    const index = new FaissIndex(faiss.Index.fromBuffer(bytes), factory, metric, tuning);
-    return index.applyNprobe();
+    writeSearchParams(bytes, tuning);
+    return new FaissIndex(faiss.Index.fromBuffer(bytes), factory, metric, tuning);
   }
 
   get size(): number {
@@ -67,7 +63,7 @@ export class FaissIndex {
     const nlist = this.nlist ?? 1;
     if (rows < nlist) throw new Error(`cannot train ${this.factory} on ${rows} vectors: it needs at least ${nlist}`);
     this.native.train(Array.from(flat));
-    return this.applyNprobe();
+    return this.withSearchParams();
   }
 
   /** Adds rows laid end to end, one native call per chunk. */
@@ -85,13 +81,12 @@ export class FaissIndex {
    * number for unit vectors, so thresholds mean the same under both metrics.
    */
   search(query: Float32Array | number[], k: number): { positions: number[]; scores: number[] } {
-    const depth = /HNSW/i.test(this.factory) ? Math.max(k, this.tuning.efSearch) : k;
-    const n = Math.min(depth, this.size);
+    const n = Math.min(k, this.size);
     if (n === 0) return { positions: [], scores: [] };
     const { labels, distances } = this.native.search(Array.from(query), n);
     const positions: number[] = [];
     const scores: number[] = [];
-    for (let i = 0; i < labels.length && positions.length < k; i++) {
+    for (let i = 0; i < labels.length; i++) {
       if (labels[i] < 0) continue; // faiss pads with -1 when it finds fewer than asked
       positions.push(labels[i]);
       scores.push(this.metric === "cosine" ? distances[i] : 1 - distances[i] / 2);
@@ -103,15 +98,13 @@ export class FaissIndex {
     return this.native.toBuffer();
   }
 
-  /** Rewrites nprobe in the serialised IVF header (offset computed from faiss' index header layout). */
-  private async applyNprobe(): Promise<FaissIndex> {
-    if (this.nlist === undefined || !this.isTrained) return this;
+  /**
+   * A copy of this index with the search parameters written in. Called while the
+   * index is empty (at creation, right after training), so the round trip is cheap.
+   */
+  private async withSearchParams(): Promise<FaissIndex> {
     const bytes = this.native.toBuffer();
-    const offset = ivfNprobeOffset(bytes);
-    if (offset === undefined) return this;
-    const nprobe = BigInt(Math.min(this.tuning.nprobe, this.nlist));
-    if (bytes.readBigInt64LE(offset) === nprobe) return this;
-    bytes.writeBigInt64LE(nprobe, offset);
+    if (!writeSearchParams(bytes, this.tuning)) return this;
     const faiss = await loadFaiss();
     return new FaissIndex(faiss.Index.fromBuffer(bytes), this.factory, this.metric, this.tuning);
   }
@@ -120,15 +113,4 @@ export class FaissIndex {
 export function ivfListCount(factory: string): number | undefined {
   const match = /(?:^|,)IVF(\d+)/i.exec(factory);
   return match ? Number(match[1]) : undefined;
-}
-
-/**
- * faiss' `write_ivf_header`: fourcc(4) d(4) ntotal(8) dummy(8) dummy(8) is_trained(1)
- * metric_type(4) [metric_arg(4) when metric_type > 1] nlist(8) nprobe(8). Only plain
- * IVF indexes start this way (fourcc "Iw.."); wrapped ones (e.g. OPQ pre-transforms) keep nprobe 1.
- */
-function ivfNprobeOffset(bytes: Buffer): number | undefined {
-  if (bytes.length < 53 || bytes.toString("latin1", 0, 2) !== "Iw") return undefined;
-  const metricType = bytes.readInt32LE(33);
-  return 37 + (metricType > 1 ? 4 : 0) + 8;
 }

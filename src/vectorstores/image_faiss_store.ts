@@ -41,8 +41,10 @@ export interface ImageFaissStoreArgs {
   metric?: DistanceMetric;
   /** A faiss factory string: "Flat", "HNSW32", "IVF256,Flat", "IVF256,PQ32", ... Default: `"Flat"`. */
   indexType?: string;
-  /** HNSW search depth: each search looks at `max(k, efSearch)` candidates. Default: `64`. */
+  /** HNSW: candidates examined per search; higher is slower and more exact. Default: `128`. */
   efSearch?: number;
+  /** HNSW: candidates examined per insertion; higher builds slower, better graphs. Default: `40`. */
+  efConstruction?: number;
   /** IVF lists probed per query. Default: `8`. */
   nprobe?: number;
   /**
@@ -102,7 +104,7 @@ export class ImageFaissStore extends FaissStore {
   readonly metric: DistanceMetric = "cosine";
   readonly indexType: string = "Flat";
   readonly ivfTrainSize: number | undefined;
-  private readonly tuning: SearchTuning = { efSearch: 64, nprobe: 8 };
+  private readonly tuning: SearchTuning = { efSearch: 128, efConstruction: 40, nprobe: 8 };
 
   private table?: VectorTable;
   private faissIndex?: FaissIndex;
@@ -119,7 +121,11 @@ export class ImageFaissStore extends FaissStore {
       throw new TypeError(`Expected "cosine" or "l2" for metric but received ${JSON.stringify(args.metric)}`);
     }
     this.indexType = (args.indexType ?? this.indexType).trim();
-    this.tuning = { efSearch: args.efSearch ?? this.tuning.efSearch, nprobe: args.nprobe ?? this.tuning.nprobe };
+    this.tuning = {
+      efSearch: args.efSearch ?? this.tuning.efSearch,
+      efConstruction: args.efConstruction ?? this.tuning.efConstruction,
+      nprobe: args.nprobe ?? this.tuning.nprobe,
+    };
     const nlist = ivfListCount(this.indexType);
     this.ivfTrainSize = nlist === undefined ? undefined : args.ivfTrainSize ?? 39 * nlist;
     if (nlist !== undefined && this.ivfTrainSize! < nlist) {
