@@ -11,6 +11,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageEmbeddings, cosineSimilarity } from "../../src/index.js";
 import { findDuplicates } from "../../src/retrievers/find_duplicates.js";
+import { ImageFaissStore } from "../../src/vectorstores/image_faiss_store.js";
 import { MultimodalRetriever } from "../../src/retrievers/multimodal_retriever.js";
 import { TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { CLASSES } from "../helpers/shapes.js";
@@ -235,6 +236,36 @@ describe("MultimodalRetriever with tiny-clip", () => {
     it("batch runs several queries", async () => {
       const results = await new MultimodalRetriever({ vectorStore: main.store, k: 1 }).batch(["green circle", "orange star"]);
       expect(results.map((docs) => docs[0].metadata.label)).toEqual(["green circle", "orange star"]);
+    });
+  });
+
+  describe("over ImageFaissStore", () => {
+    let faiss: ImageFaissStore;
+    beforeAll(async () => {
+      faiss = new ImageFaissStore(embeddings);
+      await faiss.addVectors(withCopies.vectors, withCopies.docs);
+    });
+
+    it("finds the same top 5 as MemoryVectorStore for every class, with the same cosine scores", async () => {
+      for (const label of CLASSES.map((c) => c.label)) {
+        const fromFaiss = await new MultimodalRetriever({ vectorStore: faiss, k: 5 }).invoke(label);
+        const fromMemory = await new MultimodalRetriever({ vectorStore: withCopies.store, k: 5 }).invoke(label);
+        expect(fromFaiss.map((d) => d.id).sort()).toEqual(fromMemory.map((d) => d.id).sort());
+        fromFaiss.forEach((d, i) => expect(d.metadata.score).toBeCloseTo(fromMemory[i].metadata.score, 5));
+      }
+    });
+
+    it("runs MMR with the store's getVectorsById, excludes the query image and takes object filters", async () => {
+      const { original, copies } = planted[1];
+      const query = { image: gallery[original].path };
+      const options = { k: 5, searchType: "mmr" as const, fetchK: 20 };
+      const fromFaiss = await new MultimodalRetriever({ vectorStore: faiss, ...options }).invoke(query);
+      const fromMemory = await new MultimodalRetriever({ vectorStore: withCopies.store, ...options }).invoke(query);
+      expect(fromFaiss.map((d) => d.id)).toEqual(fromMemory.map((d) => d.id));
+      expect(fromFaiss.map((d) => d.metadata.source)).not.toContain(gallery[original].path);
+      expect(fromFaiss.filter((d) => copies.includes(d.metadata.source)).length).toBeLessThanOrEqual(1);
+      const stars = await new MultimodalRetriever({ vectorStore: faiss, k: 5, filter: { shape: "star" } }).invoke("red circle");
+      expect(stars.map((d) => d.metadata.shape)).toEqual(Array(5).fill("star"));
     });
   });
 
