@@ -28,3 +28,38 @@ export {
 } from "./vectorstores/image_faiss_store.js";
 export type { DistanceMetric } from "./vectorstores/faiss_index.js";
 export type { MetadataFilter } from "./vectorstores/filter.js";
+export {
+  MultimodalRetriever,
+  type MultimodalRetrieverInput,
+  type MultimodalSearchOptions,
+} from "./retrievers/multimodal_retriever.js";
+export {
+  QueryError,
+  parseQueryString,
+  normalizeQuery,
+  describeQuery,
+  type MultimodalQuery,
+  type ArithmeticQuery,
+  type QueryTerm,
+  type QueryText,
+  type QueryImage,
+  type ResolvedTerm,
+} from "./retrievers/query.js";
+export type { VectorLookup } from "./retrievers/candidate_vectors.js";
+export {
+  findDuplicates,
+  type DuplicateCandidate,
+  type DuplicateGroup,
+} from "./retrievers/find_duplicates.js";
+export {
+  classifyImage,
+  type ClassifyImageOptions,
+  type LabelScore,
+  type ZeroShotEmbeddings,
+} from "./embeddings/zero_shot.js";
+export {
+  createImageSearchTool,
+  DEFAULT_IMAGE_SEARCH_DESCRIPTION,
+  type ImageSearchToolOptions,
+  type ImageSearchToolResult,
+} from "./tools/image_search_tool.js";

@@ -63,6 +63,11 @@ describe("parseQueryString", () => {
       { text: "red", weight: 1 },
     ]);
     expect(parseQueryString("image:./my photo.jpg")).toEqual([{ image: "./my photo.jpg", weight: 1 }]);
+    expect(parseQueryString("image: ./a.jpg")).toEqual([{ image: "./a.jpg", weight: 1 }]);
+    expect(parseQueryString('"image:sunset" + image:b.jpg')).toEqual([
+      { text: "image:sunset", weight: 1 },
+      { image: "b.jpg", weight: 1 },
+    ]);
   });
 
   it("keeps hyphens inside words and quoted operators as text", () => {
