@@ -5,7 +5,7 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { SynchronousInMemoryDocstore } from "@langchain/classic/stores/doc/in_memory";
 import { FaissStore } from "@langchain/community/vectorstores/faiss";
 import { ImageEmbeddings } from "../embeddings/image_embeddings.js";
-import { ImageInputError } from "../errors.js";
+import { ImageBatchError, ImageInputError } from "../errors.js";
 import type { ImageInput } from "../images/image_input.js";
 import { normalizeInPlace } from "../utils/vectors.js";
 import { FaissIndex, ivfListCount, type DistanceMetric, type SearchTuning } from "./faiss_index.js";
@@ -131,6 +131,21 @@ export class ImageFaissStore extends FaissStore {
     if (nlist !== undefined && this.ivfTrainSize! < nlist) {
       throw new RangeError(`ivfTrainSize (${this.ivfTrainSize}) must be at least the number of IVF lists (${nlist})`);
     }
+  }
+
+  /**
+   * A new store holding `inputs`. Like `embedImages`, it rejects with an
+   * `ImageBatchError` naming every bad input; use `addImages` to keep the good ones.
+   */
+  static async fromImages(
+    inputs: ImageInput[],
+    embeddings: ImageEmbeddings,
+    options: ImageFaissStoreArgs & Omit<AddImagesOptions, "failFast"> = {},
+  ): Promise<ImageFaissStore> {
+    const store = new this(embeddings, options);
+    const { failures } = await store.addImages(inputs, options);
+    if (failures.length > 0) throw new ImageBatchError(failures, inputs.length);
+    return store;
   }
 
   _vectorstoreType(): string {

@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ImageEmbeddings, ImageFaissStore, ImageInputError } from "../../src/index.js";
+import { ImageBatchError, ImageEmbeddings, ImageFaissStore, ImageInputError } from "../../src/index.js";
 import { TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { CLASSES, renderShape } from "../helpers/shapes.js";
 
@@ -82,6 +82,16 @@ describe("ImageFaissStore", () => {
     expect(store.size).toBe(2);
     await expect(store.addImages([paths[2], join(dir, "missing.png")], { failFast: true })).rejects.toThrow(/missing\.png/);
     expect(store.size).toBe(2);
+  });
+
+  it("builds a store with fromImages, rejecting with every bad input named", async () => {
+    const store = await ImageFaissStore.fromImages(paths.slice(0, 4), embeddings, { indexType: "HNSW16", metadatas: { set: "a" } });
+    expect(store.size).toBe(4);
+    expect(store.indexType).toBe("HNSW16");
+    expect((await store.similaritySearch("x", 1))[0].metadata.set).toBe("a");
+    const error = await ImageFaissStore.fromImages([paths[0], join(dir, "nope.png")], embeddings).catch((e) => e);
+    expect(error).toBeInstanceOf(ImageBatchError);
+    expect(error.message).toContain("nope.png: no such file");
   });
 
   it("holds text Documents beside images", async () => {
