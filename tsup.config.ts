@@ -1,14 +1,41 @@
-import { defineConfig } from "tsup";
+import { rmSync } from "node:fs";
+import { defineConfig, type Options } from "tsup";
 
-// One bundle per format, each with its own declaration file, so both
-// `import` and `require` consumers get matching types (checked by publint/attw).
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  // Native and heavy dependencies stay external: they are loaded lazily at run time.
-  external: [/^@huggingface\//, /^@langchain\//, "sharp", "faiss-node"],
-});
+// Native and heavy dependencies stay external: they are loaded lazily at run time.
+// (Everything in package.json's dependencies is external anyway; these are explicit.)
+const external: Options["external"] = [/^@huggingface\//, /^@langchain\//, "sharp", "faiss-node"];
+
+// The two builds below run at the same time into dist/, so neither may use tsup's
+// `clean` (one would delete the other's fresh output): dist/ is emptied once, here,
+// before both start.
+rmSync("dist", { recursive: true, force: true });
+
+export default defineConfig([
+  // The library: one bundle per format, each with its own declaration file, so both
+  // `import` and `require` consumers get matching types (checked by publint/attw).
+  {
+    entry: ["src/index.ts"],
+    format: ["esm", "cjs"],
+    dts: true,
+    sourcemap: true,
+    clean: false,
+    target: "node20",
+    external,
+  },
+  // The `image-embeddings` command (package.json "bin"): ESM only (top-level await);
+  // tsup keeps the shebang and marks the file executable. Commands import the library
+  // lazily so that `--help` starts fast; those chunks go to dist/cli-chunks/.
+  {
+    entry: { cli: "src/cli/main.ts" },
+    format: ["esm"],
+    dts: false,
+    sourcemap: true,
+    clean: false,
+    target: "node20",
+    platform: "node",
+    external,
+    esbuildOptions(options) {
+      options.chunkNames = "cli-chunks/[name]-[hash]";
+    },
+  },
+]);

@@ -1,77 +1,98 @@
 /**
- * The offline demo (`npm run demo`): writes sample images, embeds and indexes them
- * with the project's own tiny-clip model, and searches them by text and by image.
+ * The offline demo (`npm run demo`): writes sample images, indexes them with the
+ * project's own tiny-clip model through the folder indexer (what the CLI's `index`
+ * runs), searches them by text, by image and with query arithmetic, lists duplicates,
+ * and says how to browse them with `serve` and how to switch to a real CLIP model.
  *
- * Run it with a real CLIP from the Hugging Face Hub instead (downloads ~350 MB once):
+ * Run it with a real CLIP from the Hugging Face Hub instead (downloads about 600 MB once):
  *   DEMO_MODEL=Xenova/clip-vit-base-patch32 npm run demo
+ * DEMO_DIR moves its images and index (default: .cache/demo).
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join, relative, resolve } from "node:path";
-import { ImageEmbeddings, ImageFaissStore } from "../src/index.js";
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
+import { isAbsolute, join, resolve, sep } from "node:path";
+import { formatGroups } from "../src/cli/duplicates_command.js";
+import { displayPath } from "../src/cli/shared.js";
+import { formatHits } from "../src/cli/search_command.js";
+import { indexFolders, type IndexSummary } from "../src/indexer/folder_indexer.js";
+import { openImageIndex } from "../src/indexer/open_index.js";
+import { duplicateGroups, searchIndex } from "../src/indexer/search.js";
+import sharp from "sharp";
 import { CLASSES, renderShape } from "./shared/shapes.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const MODEL = process.env.DEMO_MODEL ?? process.env.TMP_TINY ?? join(ROOT, "test/fixtures/models/tiny-clip");
-const IMAGES = join(ROOT, ".cache/demo/images");
-const INDEX = join(ROOT, ".cache/demo/index");
+const DEMO = process.env.DEMO_DIR ?? join(ROOT, ".cache/demo");
+const IMAGES = join(DEMO, "images");
+const INDEX = join(DEMO, "index");
+
+const show = displayPath;
+const indent = (text: string) => text.replace(/^/gm, "    ");
 
 async function writeSampleImages(): Promise<string[]> {
-  await mkdir(IMAGES, { recursive: true });
-  // Two drawings of each of the 24 colour-and-shape classes, at different sizes.
-  const samples = CLASSES.flatMap((c, i) => [0, 1].map((k) => ({ ...c, seed: 7 + 31 * i + k, width: 320 + 160 * k, height: 240 + 80 * k })));
-  return Promise.all(
-    samples.map(async (s, i) => {
-      const path = join(IMAGES, `${String(i).padStart(2, "0")}-${s.colour}-${s.shape}.png`);
-      await writeFile(path, await renderShape(s));
-      return path;
-    }),
-  );
+  // Two drawings of each of the 24 colour-and-shape classes, at different sizes,
+  // in one folder per colour, plus two duplicates: a byte-identical copy, and a
+  // smaller JPEG of another picture.
+  const samples = CLASSES.flatMap((c, i) => [0, 1].map((k) => ({ ...c, k, seed: 7 + 31 * i + k, width: 320 + 160 * k, height: 240 + 80 * k })));
+  const paths: string[] = [];
+  for (const s of samples) {
+    const path = join(IMAGES, s.colour, `${s.shape}-${s.k + 1}.png`);
+    await mkdir(join(IMAGES, s.colour), { recursive: true });
+    await writeFile(path, await renderShape(s));
+    paths.push(path);
+  }
+  await mkdir(join(IMAGES, "copies"), { recursive: true });
+  await copyFile(join(IMAGES, "green/triangle-1.png"), join(IMAGES, "copies/green-triangle.png"));
+  await sharp(join(IMAGES, "orange/star-2.png")).resize(240).jpeg({ quality: 85 }).toFile(join(IMAGES, "copies/orange-star-small.jpg"));
+  return paths;
 }
 
-const show = (path: string) => relative(ROOT, path);
+function describe(s: IndexSummary): string {
+  return `${s.added} added, ${s.updated} updated, ${s.removed} removed, ${s.unchanged} unchanged, ${s.failed} failed (${s.seconds.toFixed(2)} s)`;
+}
 
 async function main() {
-  console.log(`Model: ${show(MODEL) || MODEL}`);
-  const embeddings = new ImageEmbeddings({ model: MODEL });
+  await rm(DEMO, { recursive: true, force: true });
   const paths = await writeSampleImages();
-  console.log(`Wrote ${paths.length} sample images to ${show(IMAGES)}/`);
+  const model = isAbsolute(MODEL) ? show(MODEL) : MODEL;
+  console.log(`Model: ${model}`);
+  console.log(`Wrote ${paths.length + 2} sample images to ${show(IMAGES)}/\n`);
 
-  const store = new ImageFaissStore(embeddings);
-  const started = performance.now();
-  const { failures } = await store.addImages(paths);
-  const seconds = (performance.now() - started) / 1000;
-  console.log(`Indexed ${store.size} images in ${seconds.toFixed(2)} s (${failures.length} failed)`);
-  await store.save(INDEX);
-  console.log(`Saved the index to ${show(INDEX)}/\n`);
+  console.log(`$ image-embeddings index ${show(IMAGES)} --index ${show(INDEX)} --model ${model}`);
+  const first = await indexFolders([IMAGES], { indexDir: INDEX, model: MODEL });
+  console.log(`    ${describe(first)}: ${first.entries} distinct images`);
+  console.log("$ image-embeddings index ... (again: only changed files are read)");
+  console.log(`    ${describe(await indexFolders([IMAGES], { indexDir: INDEX }))}\n`);
 
-  const queries = ["a photo of a red circle", "a blue star", "yellow triangle", "a purple square"];
-  console.log("Text-to-image search (cosine similarity, top 3):");
-  for (const query of queries) {
-    const results = await store.similaritySearchWithScore(query, 3);
-    console.log(`  "${query}"`);
-    for (const [doc, score] of results) console.log(`     ${score.toFixed(3)}  ${show(doc.metadata.source)}`);
+  const { store, embeddings } = await openImageIndex(INDEX);
+  for (const query of ["a red circle", "a blue star", "yellow triangle"]) {
+    console.log(`$ image-embeddings search "${query}" -k 3`);
+    console.log(indent(formatHits(await searchIndex(store, query, { k: 3 }))));
   }
 
-  const probe = paths.find((p) => p.includes("green-triangle"))!;
-  console.log(`\nImage-to-image search for ${show(probe)} (top 3):`);
-  const similar = await store.similaritySearchVectorWithScore(await embeddings.embedImage(probe), 3);
-  for (const [doc, score] of similar) console.log(`     ${score.toFixed(3)}  ${show(doc.metadata.source)}`);
+  const probe = join(IMAGES, "purple/square-2.png");
+  console.log(`$ image-embeddings search --image ${show(probe)} -k 3`);
+  console.log(indent(formatHits(await searchIndex(store, { image: probe }, { k: 3 }))));
 
-  console.log("\nText-to-image cosine similarity (rows: captions; columns: a circle image of each colour):");
-  const colours = ["red", "green", "blue", "yellow", "purple", "orange"];
-  const columnVectors = await embeddings.embedImages(colours.map((c) => paths.find((p) => p.includes(`-${c}-circle`))!));
-  const captions = colours.map((c) => `${/^[aeiou]/.test(c) ? "an" : "a"} ${c} circle`);
-  console.log(`  ${"".padEnd(18)}${colours.map((c) => c.padStart(8)).join("")}`);
-  for (const [i, vector] of (await embeddings.embedDocuments(captions)).entries()) {
-    const cells = columnVectors.map((c) => c.reduce((s, x, j) => s + x * vector[j], 0).toFixed(3).padStart(8));
-    console.log(`  ${captions[i].padEnd(18)}${cells.join("")}`);
-  }
+  const arithmetic = `image:${show(join(IMAGES, "red/circle-1.png"))} - red + blue`;
+  console.log(`$ image-embeddings search "${arithmetic}" -k 3`);
+  console.log(indent(formatHits(await searchIndex(store, arithmetic, { k: 3 }))));
 
-  console.log(`\nNext steps:
-  - Use a real CLIP model from the Hugging Face Hub (downloads once, then works offline):
-      DEMO_MODEL=Xenova/clip-vit-base-patch32 npm run demo
-  - In code: new ImageEmbeddings({ model: "Xenova/clip-vit-base-patch32" })`);
+  const threshold = 0.98;
+  const groups = duplicateGroups(store, threshold);
+  const shown = groups.filter((g) => g.images.some((i) => i.paths.some((p) => p.includes(`${sep}copies${sep}`))));
+  console.log(`$ image-embeddings duplicates --threshold ${threshold}   (the groups with the two planted duplicates)`);
+  console.log(indent(formatGroups(shown, threshold)));
   await embeddings.dispose();
+
+  console.log(`
+Browse the results in a web page (search box, image upload, "more like this", duplicates):
+    npm run build && node dist/cli.js serve --index ${show(INDEX)}
+    then open http://127.0.0.1:8080/  (installed from npm: npx image-embeddings serve ...)
+
+Use a real CLIP model from the Hugging Face Hub (downloaded once, then cached):
+    DEMO_MODEL=Xenova/clip-vit-base-patch32 npm run demo
+    node dist/cli.js index ~/Pictures --model Xenova/clip-vit-base-patch32   # index: ./.image-index
+    node dist/cli.js search "a dog on a beach"`);
 }
 
 await main();

@@ -1,0 +1,173 @@
+/** `image-embeddings index <dir...>`: a thin shell around `indexFolders`. */
+import { existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { isAbsolute } from "node:path";
+import { Command, Option } from "commander";
+import type { ModelDtype } from "../models/model_source.js";
+import type { IndexProgress, IndexSummary } from "../indexer/folder_indexer.js";
+import { formatDuration, startProgress, type Progress } from "./progress.js";
+import {
+  displayPath,
+  formatCount,
+  indexOption,
+  jsonOption,
+  modelOptions,
+  nonNegativeNumber,
+  positiveInteger,
+  positiveNumber,
+  printJson,
+} from "./shared.js";
+
+interface IndexCommandOptions {
+  index: string;
+  model?: string;
+  dtype?: ModelDtype;
+  indexType?: string;
+  batchSize?: number;
+  saveInterval: number;
+  exclude: string[];
+  json?: boolean;
+  progress: boolean;
+  progressInterval: number;
+}
+
+export function indexCommand(): Command {
+  const command = new Command("index")
+    .summary("add a folder's images to the index, or bring it up to date")
+    .description(
+      "Walk folders recursively and index every image sharp decodes (jpg, png, webp, gif, tiff, avif, svg, ...). " +
+        "Skips node_modules, .git, hidden files and folders, and --exclude globs; follows symlinks without loops.\n\n" +
+        "Incremental: unchanged files are skipped (size and mtime, then content hash), changed ones are embedded again, " +
+        "deleted ones removed. Identical files are stored once, with all their paths.\n\n" +
+        "The index is saved after every batch (or every --save-interval seconds), so a kill loses at most that much work, " +
+        "and Ctrl-C saves everything done before it stops. Run the same command again to resume.",
+    )
+    .argument("<dir...>", "folders (or single image files) to index")
+    .addOption(indexOption())
+    .addOption(modelOptions(true)[0])
+    .addOption(modelOptions(true)[1])
+    .addOption(new Option("--index-type <type>", 'faiss index type of a new index: "Flat", "HNSW32", "IVF256,Flat", ... (default: "Flat")'))
+    .addOption(new Option("--batch-size <n>", "images embedded together; each batch is saved (default: 16)").argParser(positiveInteger("--batch-size")))
+    .addOption(
+      new Option("--save-interval <seconds>", "save at most this often; 0 saves after every batch (for very large folders: 30-60)")
+        .argParser(nonNegativeNumber("--save-interval"))
+        .default(0),
+    )
+    .addOption(
+      new Option("--exclude <glob>", 'leave out matching files and folders, e.g. "*.gif" or "raw/**" (repeatable)')
+        .argParser((value: string, previous: string[]) => [...previous, value])
+        .default([], "none"),
+    )
+    .addOption(jsonOption("print the summary as JSON on stdout"))
+    .addOption(new Option("--no-progress", "no progress output on stderr"))
+    .addOption(
+      new Option("--progress-interval <seconds>", "without a terminal: seconds between progress lines")
+        .argParser(positiveNumber("--progress-interval"))
+        .default(5),
+    )
+    .addHelpText(
+      "after",
+      "\nExit status: 0 when the run finished (files that failed are listed), 130 when interrupted, 1 on errors.\n" +
+        "\nExamples:\n" +
+        "  image-embeddings index ~/Pictures\n" +
+        '  image-embeddings index photos scans --exclude "*.gif" --exclude "raw/**" --index-type HNSW32\n' +
+        "  image-embeddings index photos --model ./models/my-clip --dtype q8 --index ./photo-index",
+    )
+    .action(async (dirs: string[], options: IndexCommandOptions) => runIndex(dirs, options));
+  return command;
+}
+
+async function runIndex(dirs: string[], options: IndexCommandOptions): Promise<void> {
+  for (const dir of dirs) {
+    try {
+      await stat(dir);
+    } catch {
+      throw new Error(`Cannot index ${dir}: no such file or folder`);
+    }
+  }
+  const log = (line: string) => {
+    if (!options.json) process.stdout.write(`${line}\n`);
+  };
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write("\nStopping after the batch in flight is saved (Ctrl-C again to quit now; the index stays valid)...\n");
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  // Loaded here, not at the top: --help and argument errors need no model runtime.
+  const { indexFolders } = await import("../indexer/folder_indexer.js");
+  let progress: Progress | undefined;
+  let summary: IndexSummary;
+  try {
+    summary = await indexFolders(dirs, {
+      indexDir: options.index,
+      model: options.model,
+      dtype: options.dtype,
+      indexType: options.indexType,
+      batchSize: options.batchSize,
+      saveIntervalSeconds: options.saveInterval,
+      exclude: options.exclude,
+      signal: controller.signal,
+      embeddings: { progressCallback: options.progress ? modelDownloadReporter() : undefined },
+      onProgress: (p: IndexProgress) => {
+        if (p.phase === "scanned") {
+          log(
+            `Found ${formatCount(p.found)} images in ${dirs.map(displayPath).join(", ")}: ` +
+              `${formatCount(p.found - p.total)} unchanged, ${formatCount(p.total)} to check`,
+          );
+          if (options.progress && p.total > 0) {
+            progress = startProgress({ total: p.total, unit: "images", intervalMs: options.progressInterval * 1000 });
+          }
+        } else if (p.phase === "indexing") {
+          progress?.update(p.done);
+        } else {
+          progress?.stop();
+        }
+      },
+    });
+  } finally {
+    progress?.stop();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+
+  if (options.json) {
+    printJson(summary);
+  } else {
+    log(describeSummary(summary));
+  }
+  if (summary.interrupted) {
+    process.stderr.write("Interrupted: run the same command again to finish; work already saved is kept.\n");
+    process.exitCode = 130;
+  }
+}
+
+export function describeSummary(s: IndexSummary): string {
+  const lines = [
+    `${s.interrupted ? "Stopped" : "Done"} in ${formatDuration(s.seconds)}: ${formatCount(s.added)} added, ${formatCount(s.updated)} updated, ` +
+      `${formatCount(s.removed)} removed, ${formatCount(s.unchanged)} unchanged, ${formatCount(s.failed)} failed`,
+  ];
+  if (s.failures.length > 0) {
+    lines.push("Failed:");
+    for (const f of s.failures) lines.push(`  ${displayPath(f.path)}: ${f.reason}`);
+  }
+  lines.push(`Index: ${displayPath(s.indexDir)} (${formatCount(s.entries)} images, model ${displayPath(s.model)})`);
+  return lines.join("\n");
+}
+
+/** Prints one line per model file fetched from the Hub (local model folders report nothing). */
+function modelDownloadReporter() {
+  const announced = new Set<string>();
+  return (event: { status: string; file?: string; name?: string }) => {
+    if (event.name && (isAbsolute(event.name) || existsSync(event.name))) return;
+    if (event.status === "download" && event.file && !announced.has(event.file)) {
+      announced.add(event.file);
+      process.stderr.write(`Downloading ${event.name ?? "model"}/${event.file}...\n`);
+    }
+  };
+}

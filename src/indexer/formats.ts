@@ -1,0 +1,32 @@
+/**
+ * Which files the folder indexer treats as images: the file suffixes of every format
+ * that the installed sharp (libvips) can read from a file. With sharp's prebuilt
+ * libvips that is jpg/jpeg/jpe/jfif, png, webp, gif, tif/tiff, avif and svg; a
+ * libvips built with more loaders (heic, jp2, jxl, ...) adds theirs automatically.
+ */
+import sharp from "sharp";
+
+/** libvips' own `.v` / `.vips` format: a suffix far more often used by other files. */
+const IGNORED_FORMATS = new Set(["vips"]);
+
+let cached: string[] | undefined;
+
+/** Lower-case suffixes with their dot (".jpg", ".svg.gz"), longest first. */
+export function imageFileSuffixes(): string[] {
+  if (!cached) {
+    const suffixes = new Set<string>();
+    for (const [name, format] of Object.entries(sharp.format)) {
+      const input = (format as { input?: { file?: boolean; fileSuffix?: string[] } }).input;
+      if (IGNORED_FORMATS.has(name) || !input?.file) continue;
+      for (const suffix of input.fileSuffix ?? []) suffixes.add(suffix.toLowerCase());
+    }
+    cached = [...suffixes].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  }
+  return cached;
+}
+
+/** Whether a file name ends in a suffix that sharp reads. */
+export function hasImageSuffix(name: string): boolean {
+  const lower = name.toLowerCase();
+  return imageFileSuffixes().some((suffix) => lower.endsWith(suffix) && lower.length > suffix.length);
+}

@@ -1,0 +1,42 @@
+/** `npm run demo` (examples/demo.ts) runs offline and prints what the README shows. */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ROOT, tempDir, TINY_CLIP } from "../helpers/fixtures.js";
+
+let dir: string;
+let cleanup: () => Promise<void>;
+beforeAll(async () => {
+  ({ dir, cleanup } = await tempDir("lie-demo-"));
+});
+afterAll(async () => {
+  await cleanup?.();
+});
+
+it("indexes the sample images, searches them, and says how to serve and switch models", () => {
+  const run = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "examples/demo.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, DEMO_DIR: dir, DEMO_MODEL: TINY_CLIP },
+    encoding: "utf8",
+    timeout: 180_000,
+  });
+  expect(run.status, run.stderr).toBe(0);
+  const out = run.stdout;
+  expect(out).toContain("50 added, 0 updated, 0 removed, 0 unchanged, 0 failed");
+  expect(out).toContain(": 49 distinct images");
+  expect(out).toContain("0 added, 0 updated, 0 removed, 50 unchanged, 0 failed");
+  // The first hit of each text query is the class asked for.
+  const firstHit = (query: string) => new RegExp(`search "${query}" -k 3\\n.*\\n\\s+1\\s+\\S+\\s+(\\S+)`).exec(out)?.[1];
+  // tiny-clip tells colours apart far better than shapes: check the colour.
+  expect(firstHit("a red circle")).toMatch(/\/red\/\w+-[12]\.png$/);
+  expect(firstHit("a blue star")).toMatch(/\/blue\/\w+-[12]\.png$/);
+  // The planted duplicates: a byte-identical copy, and a smaller JPEG grouped with its original.
+  const duplicates = out.slice(out.indexOf("$ image-embeddings duplicates"), out.indexOf("\nBrowse the results"));
+  const groups = duplicates.split(/\n {4}Group \d+: /).slice(1);
+  const copy = groups.find((g) => g.includes("copies/green-triangle.png"));
+  expect(copy).toContain("copies/green-triangle.png\n      = ");
+  expect(copy).toMatch(/= \S*green\/triangle-1\.png$/m);
+  expect(groups.find((g) => g.includes("copies/orange-star-small.jpg"))).toMatch(/\S*orange\/star-2\.png$/m);
+  expect(out).toContain("node dist/cli.js serve --index");
+  expect(out).toContain("DEMO_MODEL=Xenova/clip-vit-base-patch32 npm run demo");
+});
