@@ -63,3 +63,15 @@ export {
   type ImageSearchToolOptions,
   type ImageSearchToolResult,
 } from "./tools/image_search_tool.js";
+export {
+  indexFolders,
+  type IndexFoldersOptions,
+  type IndexSummary,
+  type IndexCounts,
+  type IndexProgress,
+  type IndexFailure,
+} from "./indexer/folder_indexer.js";
+export { openImageIndex, NoIndexError, DEFAULT_INDEX_DIR, type OpenIndexOptions, type OpenedIndex } from "./indexer/open_index.js";
+export { IndexLockedError } from "./indexer/lock.js";
+export { searchIndex, similarToEntry, duplicateGroups, type SearchHit, type SearchIndexOptions } from "./indexer/search.js";
+export { startImageServer, type ImageServerOptions, type RunningImageServer } from "./server/image_server.js";
