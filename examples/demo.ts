@@ -20,7 +20,7 @@ import sharp from "sharp";
 import { CLASSES, renderShape } from "./shared/shapes.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const MODEL = process.env.DEMO_MODEL ?? process.env.TMP_TINY ?? join(ROOT, "test/fixtures/models/tiny-clip");
+const MODEL = process.env.DEMO_MODEL ?? join(ROOT, "test/fixtures/models/tiny-clip");
 const DEMO = process.env.DEMO_DIR ?? join(ROOT, ".cache/demo");
 const IMAGES = join(DEMO, "images");
 const INDEX = join(DEMO, "index");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const TINY_CLIP = process.env.TMP_TINY ?? join(ROOT, "test/fixtures/models/tiny-clip");
+export const TINY_CLIP = join(ROOT, "test/fixtures/models/tiny-clip");
 export const FIXTURE_IMAGES = join(ROOT, "test/fixtures/images");
 
 export interface ReferenceImage {
