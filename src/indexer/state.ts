@@ -9,9 +9,9 @@
  * Written atomically: a temp file, fsynced, renamed over the old one.
  */
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { fsyncDirectory, writeDurably } from "../vectorstores/persistence.js";
 
 export const STATE_FILE = "indexer-state.json";
 const STATE_FORMAT = "langchain-image-embeddings/indexer-state";
@@ -58,22 +58,11 @@ export async function writeState(indexDir: string, state: IndexerState): Promise
   const temp = `${target}.tmp-${randomBytes(4).toString("hex")}`;
   const body = JSON.stringify({ format: STATE_FORMAT, version: 1, files: Object.fromEntries(state) });
   try {
-    const handle = await open(temp, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o644);
-    try {
-      await handle.writeFile(body);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeDurably(temp, body);
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-  const folder = await open(dirname(target), constants.O_RDONLY);
-  try {
-    await folder.sync();
-  } finally {
-    await folder.close();
-  }
+  await fsyncDirectory(dirname(target));
 }

@@ -48,7 +48,8 @@ export async function currentVersion(directory: string): Promise<string | undefi
   return join(directory, pointer);
 }
 
-async function writeDurably(path: string, content: Buffer | string): Promise<void> {
+/** Writes a file and fsyncs it before returning. */
+export async function writeDurably(path: string, content: Buffer | string): Promise<void> {
   const handle = await open(path, constants.O_CREAT | constants.O_TRUNC | constants.O_WRONLY, 0o644);
   try {
     await handle.writeFile(content);
@@ -58,7 +59,8 @@ async function writeDurably(path: string, content: Buffer | string): Promise<voi
   }
 }
 
-async function fsyncDirectory(path: string): Promise<void> {
+/** fsyncs a directory, so a rename inside it survives a power loss. */
+export async function fsyncDirectory(path: string): Promise<void> {
   const handle = await open(path, constants.O_RDONLY);
   try {
     await handle.sync();
