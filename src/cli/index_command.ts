@@ -35,7 +35,7 @@ export function indexCommand(): Command {
   const command = new Command("index")
     .summary("add a folder's images to the index, or bring it up to date")
     .description(
-      "Walk folders recursively and index every image sharp decodes (jpg, png, webp, gif, tiff, avif, svg, ...). " +
+      "Walk folders recursively and index every image sharp decodes (jpg, png, webp, gif, tiff, avif, ...; not SVG). " +
         "Skips node_modules, .git, hidden files and folders, and --exclude globs; follows symlinks without loops.\n\n" +
         "Incremental: unchanged files are skipped (size and mtime, then content hash), changed ones are embedded again, " +
         "deleted ones removed. Identical files are stored once, with all their paths.\n\n" +

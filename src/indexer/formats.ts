@@ -6,8 +6,12 @@
  */
 import sharp from "sharp";
 
-/** libvips' own `.v` / `.vips` format: a suffix far more often used by other files. */
-const IGNORED_FORMATS = new Set(["vips"]);
+/**
+ * libvips' own `.v` / `.vips` format (a suffix far more often used by other files),
+ * and SVG, which ImageEmbeddings refuses: it is a document (scripts, external
+ * references), not a photo.
+ */
+const IGNORED_FORMATS = new Set(["vips", "svg"]);
 
 let cached: string[] | undefined;
 
