@@ -46,6 +46,7 @@ export {
   type ResolvedTerm,
 } from "./retrievers/query.js";
 export type { VectorLookup } from "./retrievers/candidate_vectors.js";
+export { imageContentBlocks, type ImageContentOptions } from "./retrievers/image_content.js";
 export {
   findDuplicates,
   type DuplicateCandidate,

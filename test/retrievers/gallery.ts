@@ -3,32 +3,10 @@
  * documents shaped like ImageFaissStore's (`pageContent` = source, metadata
  * `{ source, contentHash, width, height, ...labels }`). Shared by the retriever and tool tests.
  */
-import { writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import { MemoryVectorStore } from "@langchain/classic/vectorstores/memory";
 import type { ImageEmbeddings } from "../../src/index.js";
-import { CLASSES, type Colour, type Shape, renderShape } from "../helpers/shapes.js";
-
-export interface GalleryImage {
-  path: string;
-  label: string;
-  colour: Colour;
-  shape: Shape;
-  seed: number;
-}
-
-/** Renders `perClass` images of every class into `dir`. Seeds start at `seedBase`, away from other tests' seeds. */
-export async function writeGallery(dir: string, perClass: number, seedBase: number): Promise<GalleryImage[]> {
-  const images = CLASSES.flatMap((c, ci) =>
-    Array.from({ length: perClass }, (_, j) => {
-      const seed = seedBase + ci * 1000 + j;
-      return { ...c, seed, path: join(dir, `${c.colour}-${c.shape}-${j}.png`) };
-    }),
-  );
-  await Promise.all(images.map(async (image) => writeFile(image.path, await renderShape(image))));
-  return images;
-}
+export { writeGallery, type GalleryImage } from "../../examples/shared/gallery.js";
 
 export interface IndexedGallery {
   store: MemoryVectorStore;
