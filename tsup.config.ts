@@ -13,10 +13,13 @@ rmSync("dist", { recursive: true, force: true });
 export default defineConfig([
   // The library: one bundle per format, each with its own declaration file, so both
   // `import` and `require` consumers get matching types (checked by publint/attw).
+  // tower_worker is the worker thread's entry (see src/models/worker_runner.ts); the
+  // shims give the CJS build an import.meta.url to find it with.
   {
-    entry: ["src/index.ts"],
+    entry: { index: "src/index.ts", tower_worker: "src/models/tower_worker.ts" },
     format: ["esm", "cjs"],
-    dts: true,
+    dts: { entry: { index: "src/index.ts" } },
+    shims: true,
     sourcemap: true,
     clean: false,
     target: "node20",

@@ -8,6 +8,7 @@ export {
 } from "./embeddings/image_embeddings.js";
 export type { ImageInput, RawPixels } from "./images/image_input.js";
 export type { ModelDtype, ModelLoadProgress } from "./models/model_source.js";
+export type { InferenceThread } from "./models/clip_towers.js";
 export {
   ImageInputError,
   ImageBatchError,

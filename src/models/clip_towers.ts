@@ -1,26 +1,24 @@
 /**
  * CLIP's two towers behind small interfaces: the image tower takes a batch of
- * pixel_values, the text tower takes strings. This is the only place that talks to
- * transformers.js, so the rest of the package never sees its tensors.
+ * pixel_values, the text tower takes strings. Together with tower_runner.ts this is the
+ * only code that talks to transformers.js, so the rest of the package never sees its
+ * tensors.
  *
  * Each tower (with its processor or tokenizer) loads on first use. A failed load is
- * forgotten, so the next call tries again.
+ * forgotten, so the next call tries again. The ONNX sessions run through a
+ * `TowerRunner`: in a worker thread by default, or on this thread.
  */
-import {
-  AutoConfig,
-  AutoProcessor,
-  AutoTokenizer,
-  CLIPTextModelWithProjection,
-  CLIPVisionModelWithProjection,
-  Tensor,
-  type PreTrainedModel,
-  type PreTrainedTokenizer,
-} from "@huggingface/transformers";
+import { AutoConfig, AutoProcessor, AutoTokenizer, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { ModelLoadError } from "../errors.js";
 import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
 import { inputSize, type PixelSpec } from "../images/preprocess.js";
 import { Lazy } from "../utils/lazy.js";
 import { pretrainedOptions, resolveModelSource, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
+import { InProcessRunner, type TowerRunner } from "./tower_runner.js";
+import { WorkerRunner } from "./worker_runner.js";
+
+/** Where the ONNX sessions run: `"worker"`, a worker thread (the event loop stays free), or `"main"`, the calling thread. */
+export type InferenceThread = "worker" | "main";
 
 export interface ImageTower {
   spec: PixelSpec;
@@ -42,10 +40,14 @@ export class ClipTowers {
   private readonly image = new Lazy(() => this.loadImageTower());
   private readonly text = new Lazy(() => this.loadTextTower());
   private readonly dimension = new Lazy(() => this.loadDimension());
-  private readonly models: PreTrainedModel[] = [];
+  private readonly runner: TowerRunner;
 
-  constructor(private readonly options: ModelSourceOptions) {
+  constructor(
+    private readonly options: ModelSourceOptions,
+    inference: InferenceThread = "worker",
+  ) {
     this.source = resolveModelSource(options);
+    this.runner = inference === "worker" ? new WorkerRunner(options, this.source) : new InProcessRunner(options, this.source);
   }
 
   imageTower(): Promise<ImageTower> {
@@ -62,10 +64,9 @@ export class ClipTowers {
   }
 
   async dispose(): Promise<void> {
-    const models = this.models.splice(0);
     this.image.reset();
     this.text.reset();
-    await Promise.all(models.map((m) => m.dispose()));
+    await this.runner.dispose();
   }
 
   private async withLoadErrors<T>(what: string, load: () => Promise<T>): Promise<T> {
@@ -89,47 +90,31 @@ export class ClipTowers {
 
   private async loadImageTower(): Promise<ImageTower> {
     const loadOptions = pretrainedOptions(this.options, this.source);
-    const [model, processor] = await this.withLoadErrors("loading the image tower", () =>
-      Promise.all([
-        CLIPVisionModelWithProjection.from_pretrained(this.source.id, loadOptions),
-        AutoProcessor.from_pretrained(this.source.id, loadOptions),
-      ]),
+    const [, processor] = await this.withLoadErrors("loading the image tower", () =>
+      Promise.all([this.runner.load("vision"), AutoProcessor.from_pretrained(this.source.id, loadOptions)]),
     );
-    this.models.push(model);
     const processorConfig = (processor as unknown as { image_processor: { config: PreprocessorConfig } }).image_processor.config;
     const spec = pixelSpecFromConfig(processorConfig);
     const { width, height } = inputSize(spec);
     return {
       spec,
       pixelsPerImage: 3 * width * height,
-      embed: async (pixels, batch) => {
-        const output = await model({ pixel_values: new Tensor("float32", pixels, [batch, 3, height, width]) });
-        return toFloat32(output.image_embeds as Tensor);
-      },
+      embed: (pixels, batch) => this.runner.runVision(pixels, [batch, 3, height, width]),
     };
   }
 
   private async loadTextTower(): Promise<TextTower> {
     const loadOptions = pretrainedOptions(this.options, this.source);
-    const [model, tokenizer] = await this.withLoadErrors("loading the text tower", () =>
-      Promise.all([
-        CLIPTextModelWithProjection.from_pretrained(this.source.id, loadOptions),
-        AutoTokenizer.from_pretrained(this.source.id, loadOptions),
-      ]),
+    const [info, tokenizer] = await this.withLoadErrors("loading the text tower", () =>
+      Promise.all([this.runner.load("text"), AutoTokenizer.from_pretrained(this.source.id, loadOptions)]),
     );
-    this.models.push(model);
-    const maxLength = Math.min(
-      tokenizer.model_max_length ?? Infinity,
-      (model.config as unknown as { max_position_embeddings?: number }).max_position_embeddings ?? Infinity,
-      (model.config as unknown as { text_config?: { max_position_embeddings?: number } }).text_config?.max_position_embeddings ?? Infinity,
-    );
+    const maxLength = Math.min(tokenizer.model_max_length ?? Infinity, info.maxPositionEmbeddings ?? Infinity);
     const tokenize = (texts: string[]) => texts.map((t) => truncateKeepingEos(tokenizer, tokenizer.encode(t), maxLength));
     return {
       tokenize,
-      embed: async (texts) => {
-        const { inputIds, attentionMask } = padBatch(tokenize(texts), tokenizer.pad_token_id ?? 0);
-        const output = await model({ input_ids: inputIds, attention_mask: attentionMask });
-        return toFloat32(output.text_embeds as Tensor);
+      embed: (texts) => {
+        const { inputIds, attentionMask, dims } = padBatch(tokenize(texts), tokenizer.pad_token_id ?? 0);
+        return this.runner.runText(inputIds, attentionMask, dims);
       },
     };
   }
@@ -158,12 +143,5 @@ function padBatch(sequences: number[][], padId: number) {
       mask[row * length + col] = 1n;
     });
   });
-  const dims = [sequences.length, length];
-  return { inputIds: new Tensor("int64", ids, dims), attentionMask: new Tensor("int64", mask, dims) };
-}
-
-/** fp16 models may return float16 tensors; callers always get float32. */
-function toFloat32(tensor: Tensor): Float32Array {
-  const t = tensor.type === "float32" ? tensor : tensor.to("float32");
-  return t.data as Float32Array;
+  return { inputIds: ids, attentionMask: mask, dims: [sequences.length, length] as [number, number] };
 }

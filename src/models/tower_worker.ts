@@ -1,0 +1,51 @@
+/**
+ * The shared inference worker behind `WorkerRunner`: one per process, hosting one
+ * `InProcessRunner` per ImageEmbeddings instance. Built as its own entry
+ * (dist/tower_worker.js and .cjs) so that it loads without the rest of the package.
+ */
+import { parentPort } from "node:worker_threads";
+import type { ModelLoadProgress } from "./model_source.js";
+import { InProcessRunner } from "./tower_runner.js";
+import type { WorkerReply, WorkerRequest } from "./worker_protocol.js";
+
+const port = parentPort;
+if (!port) throw new Error("tower_worker runs only as a worker thread (see worker_runner.ts)");
+
+const runners = new Map<number, InProcessRunner>();
+
+port.on("message", async (request: WorkerRequest) => {
+  try {
+    if (request.op === "open") {
+      const { setup } = request;
+      const progressCallback = setup.forwardProgress
+        ? (progress: ModelLoadProgress) => port.postMessage({ progress, runner: request.runner } satisfies WorkerReply)
+        : undefined;
+      runners.set(request.runner, new InProcessRunner({ ...setup.options, progressCallback }, setup.source));
+      return reply(request.id, undefined);
+    }
+    const runner = runners.get(request.runner);
+    if (!runner) throw new Error(`no runner ${request.runner} in the inference worker`);
+    switch (request.op) {
+      case "load":
+        return reply(request.id, await runner.load(request.tower));
+      case "vision": {
+        const embeds = await runner.runVision(request.pixels, request.dims);
+        return reply(request.id, embeds, [embeds.buffer as ArrayBuffer]);
+      }
+      case "text": {
+        const embeds = await runner.runText(request.inputIds, request.attentionMask, request.dims);
+        return reply(request.id, embeds, [embeds.buffer as ArrayBuffer]);
+      }
+      case "dispose":
+        runners.delete(request.runner);
+        return reply(request.id, await runner.dispose());
+    }
+  } catch (error) {
+    const e = error as Error;
+    port.postMessage({ id: request.id, error: { name: e?.name ?? "Error", message: e?.message ?? String(error) } } satisfies WorkerReply);
+  }
+});
+
+function reply(id: number, value: unknown, transfer: ArrayBuffer[] = []) {
+  port!.postMessage({ id, value } satisfies WorkerReply, transfer);
+}

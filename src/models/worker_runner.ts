@@ -1,0 +1,156 @@
+/**
+ * Runs the towers in a worker thread (tower_worker.ts), so that onnxruntime's blocking
+ * `run()` never stalls the caller's event loop: a server keeps answering and progress
+ * keeps printing while a batch is computed. Pixel and embedding buffers are transferred,
+ * not copied.
+ *
+ * There is one worker per process, shared by every `WorkerRunner` (see onnx_thread.ts
+ * for why it must be one thread). It starts on first use, lives as long as the process,
+ * and is `unref`'d while idle, so a forgotten `dispose()` never keeps the process alive.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { ModelLoadProgress, ModelSourceOptions, ResolvedModelSource } from "./model_source.js";
+import { claimOnnxThread } from "./onnx_thread.js";
+import type { Tower, TowerInfo, TowerRunner } from "./tower_runner.js";
+import type { RunnerSetup, WorkerReply, WorkerRequest } from "./worker_protocol.js";
+
+type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, "id"> : never) : never;
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+/** The process's inference worker: request/reply over one message port. */
+class InferenceWorker {
+  private static instance?: InferenceWorker;
+
+  static shared(): InferenceWorker {
+    InferenceWorker.instance ??= new InferenceWorker();
+    return InferenceWorker.instance;
+  }
+
+  readonly progress = new Map<number, (event: ModelLoadProgress) => void>();
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private died?: Error;
+
+  private constructor() {
+    claimOnnxThread("worker");
+    const entry = workerEntry();
+    // The worker needs none of the parent's node flags, and some (--input-type, --eval) break it.
+    this.worker = entry.url ? new Worker(entry.url, { execArgv: [] }) : new Worker(entry.script, { eval: true, execArgv: [] });
+    this.worker.unref();
+    this.worker.on("message", (message: WorkerReply) => {
+      if (message.progress) return this.progress.get(message.runner)?.(message.progress);
+      const entry = this.settle(message.id!);
+      if (message.error) entry?.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+      else entry?.resolve(message.value);
+    });
+    // A dead worker cannot be replaced: onnxruntime stays bound to its thread (onnx_thread.ts).
+    const die = (error: Error) => {
+      this.died ??= error;
+      for (const id of [...this.pending.keys()]) this.settle(id)?.reject(this.died);
+    };
+    this.worker.on("error", (error) => die(new Error(`The inference worker failed: ${error.message}`, { cause: error })));
+    this.worker.on("exit", (code) => die(new Error(`The inference worker exited (code ${code}); restart the process to run models again`)));
+  }
+
+  request(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.died) return Promise.reject(this.died);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ ...request, id }, transfer);
+    });
+  }
+
+  private settle(id: number): Pending | undefined {
+    const entry = this.pending.get(id);
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
+    return entry;
+  }
+}
+
+let nextRunnerId = 1;
+
+/** One ImageEmbeddings' towers, run in the shared inference worker. */
+export class WorkerRunner implements TowerRunner {
+  private readonly id = nextRunnerId++;
+  private opened = false;
+
+  constructor(
+    private readonly options: ModelSourceOptions,
+    private readonly source: ResolvedModelSource,
+  ) {}
+
+  async load(tower: Tower): Promise<TowerInfo> {
+    return (await this.call({ op: "load", tower })) as TowerInfo;
+  }
+
+  async runVision(pixels: Float32Array, dims: [number, number, number, number]): Promise<Float32Array> {
+    return (await this.call({ op: "vision", pixels, dims }, transferable(pixels))) as Float32Array;
+  }
+
+  async runText(inputIds: BigInt64Array, attentionMask: BigInt64Array, dims: [number, number]): Promise<Float32Array> {
+    return (await this.call({ op: "text", inputIds, attentionMask, dims }, [...transferable(inputIds), ...transferable(attentionMask)])) as Float32Array;
+  }
+
+  async dispose(): Promise<void> {
+    if (!this.opened) return;
+    this.opened = false;
+    const worker = InferenceWorker.shared();
+    worker.progress.delete(this.id);
+    await worker.request({ runner: this.id, op: "dispose" });
+  }
+
+  private call(request: Request extends infer R ? (R extends Request ? Omit<R, "runner"> : never) : never, transfer: ArrayBuffer[] = []) {
+    const worker = InferenceWorker.shared();
+    if (!this.opened) {
+      // Messages are handled in order, so the request below finds the runner open.
+      const { progressCallback, ...options } = this.options;
+      const setup: RunnerSetup = { options, source: this.source, forwardProgress: progressCallback !== undefined };
+      if (progressCallback) worker.progress.set(this.id, progressCallback);
+      void worker.request({ runner: this.id, op: "open", setup }).catch(() => undefined);
+      this.opened = true;
+    }
+    return worker.request({ ...request, runner: this.id } as Request, transfer);
+  }
+}
+
+/** A buffer can be moved to the worker only when the array is all of it (callers here allocate one per batch). */
+function transferable(array: Float32Array | BigInt64Array): ArrayBuffer[] {
+  const buffer = array.buffer as ArrayBuffer;
+  return array.byteOffset === 0 && array.byteLength === buffer.byteLength ? [buffer] : [];
+}
+
+/**
+ * Where tower_worker lives next to this code: dist/tower_worker.{js,cjs} once built
+ * (this code may sit in dist/ or in dist/cli-chunks/), or src/models/tower_worker.ts
+ * when running from source under tsx or vitest. A worker does not inherit tsx's loader
+ * (nor does `--import` in its execArgv apply on Node 20), so from source a small
+ * script loads the TypeScript file through tsx's API.
+ */
+function workerEntry(): { url: URL; script?: undefined } | { url?: undefined; script: string } {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) {
+    const api = tsxEsmApi(here);
+    const file = new URL("./tower_worker.ts", here).href;
+    return { script: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)}));` };
+  }
+  const file = here.endsWith(".cjs") ? "tower_worker.cjs" : "tower_worker.js";
+  for (const candidate of [`./${file}`, `../${file}`]) {
+    const url = new URL(candidate, here);
+    if (existsSync(fileURLToPath(url))) return { url };
+  }
+  throw new Error(`Cannot find ${file} next to ${fileURLToPath(here)}; pass inference: "main" to run without a worker`);
+}
+
+/** The ESM build of tsx's API (`require.resolve` would give the CJS one, which cannot load its ESM hooks from an eval'd worker). */
+function tsxEsmApi(from: string): string {
+  const manifest = createRequire(from).resolve("tsx/package.json");
+  const exports = JSON.parse(readFileSync(manifest, "utf8")).exports["./esm/api"];
+  return new URL(exports.import.default ?? exports.import, pathToFileURL(manifest)).href;
+}

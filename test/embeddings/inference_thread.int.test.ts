@@ -1,0 +1,65 @@
+/**
+ * The `inference` option: models run in a shared worker thread by default, or on the
+ * calling thread. Both give the same vectors; one process cannot mix them
+ * (onnxruntime-node binds to one thread); an idle worker never keeps a process alive.
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ImageEmbeddings } from "../../src/index.js";
+import { FIXTURE_IMAGES, ROOT, TINY_CLIP } from "../helpers/fixtures.js";
+
+const IMAGE = join(FIXTURE_IMAGES, "red-circle-96.png");
+
+function embedInChild(inference: string, ...flags: string[]) {
+  const run = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "test/helpers/embed_in_child.ts", TINY_CLIP, IMAGE, inference, ...flags], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return { ...run, vectors: run.status === 0 ? (JSON.parse(run.stdout) as { image: number[]; text: number[] }) : undefined };
+}
+
+describe("inference thread", () => {
+  const embeddings = new ImageEmbeddings({ model: TINY_CLIP });
+  afterAll(() => embeddings.dispose());
+
+  it("defaults to the worker, and gives the same vectors as the main thread", async () => {
+    expect(embeddings.inference).toBe("worker");
+    const image = await embeddings.embedImage(IMAGE);
+    const text = await embeddings.embedQuery("a red circle");
+    const main = embedInChild("main");
+    expect(main.status, main.stderr).toBe(0);
+    main.vectors!.image.forEach((x, i) => expect(x).toBeCloseTo(image[i], 6));
+    main.vectors!.text.forEach((x, i) => expect(x).toBeCloseTo(text[i], 6));
+  });
+
+  it("shares one worker between instances, and a disposed instance runs again", async () => {
+    const other = new ImageEmbeddings({ model: TINY_CLIP, dtype: "q8" });
+    const [a, b] = await Promise.all([embeddings.embedImage(IMAGE), other.embedImage(IMAGE)]);
+    const cosine = a.reduce((s, x, i) => s + x * b[i], 0);
+    expect(cosine).toBeGreaterThan(0.98);
+    expect(cosine).toBeLessThan(1 - 1e-7); // q8 really is a different session
+    await other.dispose();
+    expect(await other.embedImage(IMAGE)).toEqual(b);
+    await other.dispose();
+  });
+
+  it("refuses inference: 'main' in a process that runs models in the worker, saying why", async () => {
+    const main = new ImageEmbeddings({ model: TINY_CLIP, inference: "main" });
+    await expect(main.embedQuery("a red circle")).rejects.toThrow(
+      /inference: "main": this process already runs models with inference: "worker".*Use inference: "worker"/s,
+    );
+  });
+
+  it("rejects an unknown inference value", () => {
+    expect(() => new ImageEmbeddings({ model: TINY_CLIP, inference: "gpu" as never })).toThrow(/Expected "worker" or "main" for inference but received "gpu"/);
+  });
+
+  it("lets a process exit when the worker is idle, even without dispose()", () => {
+    const run = embedInChild("worker", "--no-dispose");
+    expect(run.error).toBeUndefined(); // no timeout
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.vectors!.image).toHaveLength(64);
+  });
+});
