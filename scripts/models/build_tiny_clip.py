@@ -77,12 +77,12 @@ import shapes  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 
 ARCH = dict(
-    image_size=96,
-    patch_size=12,
-    vision_hidden=128,
+    image_size=80,
+    patch_size=10,
+    vision_hidden=64,
     vision_layers=4,
     vision_heads=4,
-    vision_mlp=512,
+    vision_mlp=256,
     text_hidden=32,
     text_layers=2,
     text_heads=2,
@@ -141,24 +141,25 @@ def render_set(seed: int, n: int, size: int, clean: bool, workers: int, cache: P
     path = cache / f"{key}-{digest}.npz" if cache else None
     if path and path.exists():
         d = np.load(path)
-        return d["x"], d["y"], d["m"]
+        return d["x"], d["y"], d["m"], d["v"]
     t0 = time.time()
     args = [(seed, i, size, clean) for i in range(n)]
     xs = np.empty((n, size, size, 3), dtype=np.uint8)
     ys = np.empty((n,), dtype=np.int64)
     ms = np.empty((n, size, size), dtype=np.uint8)
+    vs = np.empty((n, size, size), dtype=np.uint8)
     if workers > 1:
         with mp.get_context("spawn").Pool(workers) as pool:
-            for i, (x, y, m) in enumerate(pool.imap(shapes.render_preprocessed, args, chunksize=64)):
-                xs[i], ys[i], ms[i] = x, y, m
+            for i, (x, y, m, v) in enumerate(pool.imap(shapes.render_preprocessed, args, chunksize=64)):
+                xs[i], ys[i], ms[i], vs[i] = x, y, m, v
     else:
         for i, a in enumerate(args):
-            xs[i], ys[i], ms[i] = shapes.render_preprocessed(a)
+            xs[i], ys[i], ms[i], vs[i] = shapes.render_preprocessed(a)
     print(f"[data] rendered {n} {tag} images (seed {seed}) in {time.time() - t0:.0f}s", flush=True)
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, x=xs, y=ys, m=ms)
-    return xs, ys, ms
+        np.savez(path, x=xs, y=ys, m=ms, v=vs)
+    return xs, ys, ms, vs
 
 
 def caption_table(tokenizer):
@@ -221,7 +222,15 @@ def token_targets(masks, labels, patch):
     return tgt
 
 
-def train(model, xs, ys, cap_ids, args, masks=None, eval_cb=None):
+def vertex_targets(vmap, patch):
+    """[B, P, 4] multi-hot: does the patch contain a corner of type 1..4 (square / triangle / star tip / star inner)."""
+    import torch.nn.functional as F
+
+    onehot = F.one_hot(vmap.long(), 5)[..., 1:].permute(0, 3, 1, 2).float()  # [B,4,S,S]
+    return F.max_pool2d(onehot, patch).flatten(2).transpose(1, 2)
+
+
+def train(model, xs, ys, cap_ids, args, masks=None, vmaps=None, eval_cb=None):
     import torch
     import torch.nn.functional as F
 
@@ -231,9 +240,10 @@ def train(model, xs, ys, cap_ids, args, masks=None, eval_cb=None):
     Y = torch.from_numpy(ys)
     C = torch.from_numpy(cap_ids)  # [24, T, L]
     n = X.shape[0]
-    M = torch.from_numpy(masks).unsqueeze(1) if masks is not None and args.token_aux > 0 else None
+    M = torch.from_numpy(np.stack([masks, vmaps], 1)) if masks is not None and args.token_aux > 0 else None
     patch = model.config.vision_config.patch_size
-    aux_head = torch.nn.Linear(model.config.vision_config.hidden_size, 5) if M is not None else None
+    # 5 outputs: which shape covers the patch (4) or background; 4 outputs: corner types inside the patch
+    aux_head = torch.nn.Linear(model.config.vision_config.hidden_size, 5 + 4) if M is not None else None
 
     decay, no_decay = [], []
     for name, p in model.named_parameters():
@@ -267,8 +277,8 @@ def train(model, xs, ys, cap_ids, args, masks=None, eval_cb=None):
         idx = perm[pos : pos + args.batch]
         pos += args.batch
         if M is not None:
-            xm = dihedral(torch.cat([X[idx], M[idx]], 1), gen)  # same rot/flip for image and mask
-            x, m = xm[:, :3], xm[:, 3]
+            xm = dihedral(torch.cat([X[idx], M[idx]], 1), gen)  # same rot/flip for image, mask, vertex map
+            x, m, vm = xm[:, :3], xm[:, 3], xm[:, 4]
         else:
             x, m = dihedral(X[idx], gen), None
         x = x.float().div_(255).sub_(mean).div_(std)
@@ -285,8 +295,10 @@ def train(model, xs, ys, cap_ids, args, masks=None, eval_cb=None):
             # auxiliary dense "token labelling" loss (training only; the head is discarded):
             # every patch token predicts which shape covers it (or background)
             tok = model.vision_model.post_layernorm(vo.last_hidden_state[:, 1:])
-            logp = F.log_softmax(aux_head(tok), dim=-1)
+            out = aux_head(tok)
+            logp = F.log_softmax(out[..., :5], dim=-1)
             aux = -(token_targets(m, y, patch) * logp).sum(-1).mean()
+            aux = aux + F.binary_cross_entropy_with_logits(out[..., 5:], vertex_targets(vm, patch)) * 4
             loss_total = loss + args.token_aux * aux
         else:
             aux = torch.zeros(())
@@ -452,9 +464,9 @@ def main():
 
     cache = None if args.no_cache else args.cache
     n_eval = 24 * args.eval_per_class
-    ex, ey, _ = render_set(EVAL_SEED, n_eval, S, False, args.workers, cache, "eval")
-    cx, cy, _ = render_set(CLEAN_EVAL_SEED, 24 * 10, S, True, args.workers, cache, "clean")
-    xs, ys, ms = render_set(TRAIN_SEED, args.train_images, S, False, args.workers, cache, "train")
+    ex, ey, _, _ = render_set(EVAL_SEED, n_eval, S, False, args.workers, cache, "eval")
+    cx, cy, _, _ = render_set(CLEAN_EVAL_SEED, 24 * 10, S, True, args.workers, cache, "clean")
+    xs, ys, ms, vs = render_set(TRAIN_SEED, args.train_images, S, False, args.workers, cache, "train")
 
     cfg = make_config(ARCH)
     torch.manual_seed(args.seed)
@@ -463,7 +475,7 @@ def main():
     print(f"[model] CLIPModel {nparams / 1e6:.2f} M params "
           f"(vision {sum(p.numel() for p in model.vision_model.parameters()) / 1e6:.2f} M, "
           f"text {sum(p.numel() for p in model.text_model.parameters()) / 1e6:.2f} M)", flush=True)
-    tinfo = train(model, xs, ys, cap_ids, args, masks=ms, eval_cb=torch_eval_cb(ex, ey, cap_ids))
+    tinfo = train(model, xs, ys, cap_ids, args, masks=ms, vmaps=vs, eval_cb=torch_eval_cb(ex, ey, cap_ids))
 
     # save torch weights (outside git) + config.json for transformers.js
     args.torch_out.mkdir(parents=True, exist_ok=True)

@@ -182,6 +182,21 @@ def shape_polygon(rng: random.Random, shape: str) -> list[tuple[float, float]]:
     return [(x / rmax, y / rmax) for x, y in pts]
 
 
+VERTEX_TYPES = {"square": 1, "triangle": 2, "star_tip": 3, "star_inner": 4}
+
+
+def shape_vertices(shape: str, pts) -> list[tuple[float, float, int]]:
+    """Corner points (unit coords) with a type id, used only for the auxiliary training targets."""
+    if shape == "square":
+        corners = pts if len(pts) == 4 else pts[3::7]  # rounded: middle of each corner arc
+        return [(x, y, VERTEX_TYPES["square"]) for x, y in corners]
+    if shape == "triangle":
+        return [(x, y, VERTEX_TYPES["triangle"]) for x, y in pts]
+    if shape == "star":
+        return [(x, y, VERTEX_TYPES["star_tip"] if k % 2 == 0 else VERTEX_TYPES["star_inner"]) for k, (x, y) in enumerate(pts)]
+    return []
+
+
 def place_polygon(pts, cx, cy, radius, angle):
     ca, sa = math.cos(angle), math.sin(angle)
     return [(cx + radius * (x * ca - y * sa), cy + radius * (x * sa + y * ca)) for x, y in pts]
@@ -255,6 +270,7 @@ class Sample:
     colour: str
     shape: str
     mask: Image.Image | None = None  # 'L' coverage of the shape fill (training-only target)
+    vertices: list | None = None  # [(x, y, type)] corners in canvas pixels (training-only target)
 
 
 def _mask(size_wh, draw_fn, ss: int, aliased: bool) -> Image.Image:
@@ -382,7 +398,10 @@ def render_sample(seed: int, index: int, label: int | None = None, clean: bool =
         img.save(buf, format="JPEG", quality=rng.randint(30, 95))
         buf.seek(0)
         img = Image.open(buf).convert("RGB")
-    return Sample(img, label, colour, shape, fill_mask)
+    verts = [(x, y, t) for (x, y), (_, _, t) in zip(
+        place_polygon([(vx, vy) for vx, vy, _ in shape_vertices(shape, unit)], cx, cy, radius, angle),
+        shape_vertices(shape, unit))]
+    return Sample(img, label, colour, shape, fill_mask, verts)
 
 
 def clip_resize_crop(img: Image.Image, size: int, resample=Image.BICUBIC) -> Image.Image:
@@ -400,13 +419,29 @@ def clip_resize_crop(img: Image.Image, size: int, resample=Image.BICUBIC) -> Ima
     return img.crop((left, top, left + size, top + size))
 
 
+def crop_coords(w: int, h: int, size: int):
+    """Map canvas pixel coords -> coords in the S x S crop (same geometry as clip_resize_crop)."""
+    short, long = (w, h) if w <= h else (h, w)
+    new_long = int(size * long / short)
+    nw, nh = (size, new_long) if w <= h else (new_long, size)
+    top, left = (nh - size) // 2, (nw - size) // 2
+    return lambda x, y: (x * nw / w - left, y * nh / h - top)
+
+
 def clip_preprocess_uint8(img: Image.Image, size: int) -> np.ndarray:
     return np.asarray(clip_resize_crop(img, size), dtype=np.uint8)
 
 
-def render_preprocessed(args) -> tuple[np.ndarray, int, np.ndarray]:
-    """(uint8 S x S x 3 image exactly as CLIPImageProcessor would crop it, label, uint8 S x S shape mask)."""
+def render_preprocessed(args) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """(uint8 S x S x 3 image exactly as CLIPImageProcessor would crop it, label,
+    uint8 S x S shape-coverage mask, uint8 S x S vertex map: corner type id at each corner pixel)."""
     seed, index, size, clean = args
     s = render_sample(seed, index, clean=clean)
     mask = np.asarray(clip_resize_crop(s.mask, size, Image.BILINEAR), dtype=np.uint8)
-    return clip_preprocess_uint8(s.image, size), s.label, mask
+    vmap = np.zeros((size, size), dtype=np.uint8)
+    f = crop_coords(s.image.size[0], s.image.size[1], size)
+    for x, y, t in s.vertices:
+        u, v = f(x, y)
+        if 0 <= u < size and 0 <= v < size:
+            vmap[int(v), int(u)] = t
+    return clip_preprocess_uint8(s.image, size), s.label, mask, vmap
