@@ -113,9 +113,21 @@ export class ImageFaissStore extends FaissStore {
   private positionOf = new Map<string, number>();
   /** Serialises writes: faiss indexes are not safe to mutate concurrently. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** FaissStore's `_mapping` (position → id), built from `positions` only when read. */
+  private mappingCache?: Record<number, string>;
 
   constructor(embeddings: EmbeddingsInterface, args: ImageFaissStoreArgs = {}) {
     super(embeddings, { docstore: args.docstore });
+    // Rebuilding FaissStore's `_mapping` record on every write made one-at-a-time adds
+    // quadratic; it is derived from `positions` when someone reads it.
+    Object.defineProperty(this, "_mapping", {
+      get: () => (this.mappingCache ??= this.mappingRecord()),
+      set: () => {
+        throw new TypeError("ImageFaissStore derives _mapping from its own positions; it cannot be assigned");
+      },
+      configurable: true,
+      enumerable: true,
+    });
     this.metric = args.metric ?? this.metric;
     if (this.metric !== "cosine" && this.metric !== "l2") {
       throw new TypeError(`Expected "cosine" or "l2" for metric but received ${JSON.stringify(args.metric)}`);
@@ -235,7 +247,7 @@ export class ImageFaissStore extends FaissStore {
         this.positionOf.set(id, position++);
         this.docstore._docs.set(id, withId(documents[i], id));
       });
-      this._mapping = this.mappingRecord();
+      this.mappingCache = undefined;
       await this.indexNewRows(first);
       return ids;
     });
@@ -248,7 +260,7 @@ export class ImageFaissStore extends FaissStore {
       const missing = params.ids.filter((id) => !this.positionOf.has(id));
       if (missing.length > 0) throw new Error(`Cannot delete unknown ids: ${missing.join(", ")}`);
       params.ids.forEach((id) => this.tombstone(id));
-      this._mapping = this.mappingRecord();
+      this.mappingCache = undefined;
       // Deleted vectors stay in faiss (most index types cannot remove) and are skipped
       // at search time; once they are a quarter of the index, it is rebuilt without them.
       if (this.deletedCount > 0.25 * this.positions.length) await this.rebuild();
@@ -355,7 +367,7 @@ export class ImageFaissStore extends FaissStore {
     store.positions = saved.positions;
     saved.positions.forEach((id, position) => id !== null && store.positionOf.set(id, position));
     for (const d of saved.documents) store.docstore._docs.set(d.id, new Document(d));
-    store._mapping = store.mappingRecord();
+    store.mappingCache = undefined;
     const indexBytes = await readFile(join(version, "faiss.index")).catch(() => undefined);
     store.faissIndex = indexBytes
       ? await FaissIndex.fromBuffer(indexBytes, manifest.indexType, manifest.metric, store.tuning)
@@ -435,7 +447,7 @@ export class ImageFaissStore extends FaissStore {
     this.table.append(rows);
     this.positions = ids;
     this.positionOf = new Map(ids.map((id, p) => [id, p]));
-    this._mapping = this.mappingRecord();
+    this.mappingCache = undefined;
     let index = await FaissIndex.create(old.dimension, this.indexType, this.metric, this.tuning);
     if (!index.isTrained) {
       if (live.length < this.ivfTrainSize!) {

@@ -94,6 +94,21 @@ describe("ImageFaissStore", () => {
     expect(error.message).toContain("nope.png: no such file");
   });
 
+  it("keeps FaissStore's getMapping() (index position -> id) current through adds, upserts and deletes", async () => {
+    const store = new ImageFaissStore(embeddings);
+    const unit = (i: number) => Array.from({ length: 64 }, (_, j) => (j === i ? 1 : 0));
+    await store.addVectors([unit(0), unit(1), unit(2)], ["a", "b", "c"].map((id) => new Document({ pageContent: id, id })));
+    expect(store.getMapping()).toEqual({ 0: "a", 1: "b", 2: "c" });
+    await store.addVectors([unit(3)], [new Document({ pageContent: "b2", id: "b" })]);
+    expect(store.getMapping()).toEqual({ 0: "a", 2: "c", 3: "b" });
+    await store.delete({ ids: ["a"] });
+    // Two of four positions were dead, over the 25% that triggers a compacting rebuild.
+    expect(store.getMapping()).toEqual({ 0: "c", 1: "b" });
+    expect(() => {
+      store._mapping = {};
+    }).toThrow(/derives _mapping from its own positions/);
+  });
+
   it("holds text Documents beside images", async () => {
     const store = new ImageFaissStore(embeddings);
     await store.addImages(paths.slice(0, 6));
