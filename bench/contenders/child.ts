@@ -1,0 +1,27 @@
+/** The contract between bench/run.ts and a contender child process: JSON in argv[2], one JSON line out. */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+
+export function readArgs<T>(): T {
+  return JSON.parse(process.argv[2]) as T;
+}
+
+export function report(result: Record<string, unknown>): void {
+  process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
+}
+
+/** Runs `work`, timing it and recording the event-loop delay (ms) and peak RSS (MB) meanwhile. */
+export async function measure<T>(work: () => Promise<T>) {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const start = performance.now();
+  const value = await work();
+  const seconds = (performance.now() - start) / 1000;
+  delay.disable();
+  return {
+    value,
+    seconds,
+    loopDelayP99Ms: delay.percentile(99) / 1e6,
+    loopDelayMaxMs: delay.max / 1e6,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+  };
+}

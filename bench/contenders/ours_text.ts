@@ -1,0 +1,14 @@
+/** Text embedding throughput: short queries one at a time (embedQuery) and batched (embedDocuments). */
+import { ImageEmbeddings } from "../../src/index.js";
+import { measure, readArgs, report } from "./child.js";
+
+const args = readArgs<{ model: string; texts: string[]; batchSize: number }>();
+const embeddings = new ImageEmbeddings({ model: args.model, batchSize: args.batchSize });
+await embeddings.embedQuery("warm up"); // load outside the timing
+
+const single = await measure(async () => {
+  for (const text of args.texts) await embeddings.embedQuery(text);
+});
+const batched = await measure(() => embeddings.embedDocuments(args.texts));
+report({ texts: args.texts.length, singleSeconds: single.seconds, batchedSeconds: batched.seconds });
+await embeddings.dispose();

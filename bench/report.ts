@@ -1,0 +1,131 @@
+/** Turns the benchmark results into docs/benchmarks.md: tables, ratios and the targets from issue 5. */
+import { writeFile } from "node:fs/promises";
+import { median, round } from "./stats.js";
+
+export interface Report {
+  machine: Record<string, string | number | undefined>;
+  quick: boolean;
+  date: string;
+  indexing: Record<string, any>;
+  q8Cosine?: any;
+  text?: any;
+  search: Record<string, any>;
+  bulk?: any;
+  memory?: any;
+}
+
+const rate = (r: { images: number; seconds: number }) => r.images / r.seconds;
+/** The median over repetitions of a per-repetition ratio: side by side, so noise shared by both cancels. */
+const ratio = (a: any[], b: any[], f: (r: any) => number) => median(a.map((r, i) => f(r) / f(b[i])));
+const check = (ok: boolean) => (ok ? "✅ met" : "❌ missed");
+const ms = (x: number | undefined) => (x === undefined ? "–" : `${round(x, 1)} ms`);
+
+export async function writeReport(report: Report, file: string) {
+  const out: string[] = [];
+  const m = report.machine;
+  out.push(
+    "# Benchmarks",
+    "",
+    "Reproduce: `npm run bench` (builds the random-weight `bench-vit-b32` and the Python",
+    "environment on first use; add `-- --quick` for a short run, `-- --only search,bulk` for some sections).",
+    "Every contender runs in its own process; contenders compared with each other run interleaved",
+    "in the same run, and ratios are medians of per-repetition ratios, because this machine is noisy.",
+    "",
+    `Measured ${report.date}${report.quick ? " (quick run)" : ""} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB;`,
+    `Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, transformers.js ${m.transformers}, faiss-node ${m.faissNode}, sharp ${m.sharp}${m.torch ? `, PyTorch ${m.torch}` : ""}.`,
+    "Model: `bench-vit-b32`, random weights with exactly CLIP ViT-B/32's shapes (8.8 GFLOPs per image;",
+    "about 27 images/s is this machine's fp32 ceiling, see ../shared/ENVIRONMENT.md).",
+    "",
+  );
+
+  const headerLines = out.length;
+  const targets: string[] = [];
+  for (const size of ["web", "camera"]) {
+    const x = report.indexing[size];
+    if (!x) continue;
+    const { ours, oursQ8, naive, torch, oursMain } = x.runs;
+    out.push(`## Indexing "${size}" images (${x.width}×${x.height} JPEG, ${x.images} files → vectors in the store)`, "");
+    out.push("| contender | images/s (median) | vs naive | event loop p99 | peak RSS |", "|---|---|---|---|---|");
+    const row = (name: string, runs: any[]) =>
+      runs?.length
+        ? out.push(`| ${name} | ${round(median(runs.map(rate)), 1)} | ${round(ratio(runs, naive.slice(0, runs.length), rate), 2)}× | ${ms(median(runs.map((r: any) => r.loopDelayP99Ms).filter((v: any) => v !== undefined)))} | ${Math.round(median(runs.map((r: any) => r.peakRssMb)))} MB |`)
+        : undefined;
+    row("ours, fp32 (worker thread)", ours);
+    row("ours, q8 (worker thread)", oursQ8);
+    if (oursMain) row("ours, fp32, inference: \"main\"", oursMain);
+    row("naive transformers.js (per image, = @llamaindex/clip)", naive);
+    if (torch?.length) row("PyTorch (PIL transforms + forward, batches of 16)", torch);
+    out.push("");
+    if (size === "web") {
+      const oursRate = median(ours.map(rate));
+      targets.push(`| web, fp32 vs naive transformers.js | ≥ 3.0× | ${round(ratio(ours, naive, rate), 2)}× | ${check(ratio(ours, naive, rate) >= 3)} |`);
+      if (torch?.length) targets.push(`| web, fp32 vs PyTorch | ≥ 1.5× | ${round(ratio(ours, torch, rate), 2)}× | ${check(ratio(ours, torch, rate) >= 1.5)} |`);
+      targets.push(`| web, fp32 images/s (55% of the ~27/s ceiling) | ≥ 15 | ${round(oursRate, 1)} | ${check(oursRate >= 15)} |`);
+      const q8 = ratio(oursQ8, ours, rate);
+      targets.push(`| q8 vs fp32 throughput (web) | ≥ 1.4× | ${round(q8, 2)}× | ${check(q8 >= 1.4)} |`);
+      const p99 = median(ours.map((r: any) => r.loopDelayP99Ms));
+      targets.push(`| event-loop delay p99 while indexing | ≤ 50 ms | ${round(p99, 1)} ms | ${check(p99 <= 50)} |`);
+    } else {
+      targets.push(`| camera, fp32 vs naive transformers.js | ≥ 4× | ${round(ratio(ours, naive, rate), 2)}× | ${check(ratio(ours, naive, rate) >= 4)} |`);
+    }
+  }
+  if (report.q8Cosine) {
+    const c = report.q8Cosine;
+    out.push(`q8 against fp32 on tiny-clip, ${c.images} web images: minimum cosine ${round(c.minCosine, 4)}, mean ${round(c.meanCosine, 4)}.`, "");
+    targets.push(`| q8 cosine to fp32 (tiny-clip) | ≥ 0.98 | ${round(c.minCosine, 4)} | ${check(c.minCosine >= 0.98)} |`);
+  }
+
+  if (report.text) {
+    const { ours, naive } = report.text.runs;
+    const n = report.text.texts;
+    const single = median(ours.map((r: any) => n / r.singleSeconds));
+    const batched = median(ours.map((r: any) => n / r.batchedSeconds));
+    const naiveRate = median(naive.map((r: any) => n / r.singleSeconds));
+    out.push(`## Text embedding (${n} short queries)`, "");
+    out.push("| contender | queries/s |", "|---|---|");
+    out.push(`| ours, one at a time (embedQuery) | ${round(single, 1)} |`, `| ours, batched (embedDocuments, batches of 64, padded to the longest) | ${round(batched, 1)} |`, `| naive transformers.js, one at a time | ${round(naiveRate, 1)} |`, "");
+    targets.push(`| batched short queries/s | ≥ 200 | ${round(batched, 1)} | ${check(batched >= 200)} |`);
+  }
+
+  const counts = Object.keys(report.search).map(Number).sort((a, b) => a - b);
+  if (counts.length) {
+    out.push("## Search (random unit vectors, 512-d, k = 10, one query at a time)", "");
+    out.push("| vectors | index | build | p50 | p99 | recall@10 vs Flat | text query → top 10, p50 | save | load |", "|---|---|---|---|---|---|---|---|---|");
+    for (const count of counts) {
+      for (const type of ["Flat", "HNSW32"]) {
+        const r = report.search[count][type];
+        if (!r) continue;
+        out.push(`| ${count.toLocaleString("en")} | ${type} | ${round(r.buildSeconds, 1)} s | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.recallAt10 === undefined ? "(exact)" : round(r.recallAt10, 3)} | ${ms(r.textP50Ms)} | ${r.saveSeconds === undefined ? "–" : `${round(r.saveSeconds, 1)} s`} | ${r.loadSeconds === undefined ? "–" : `${round(r.loadSeconds, 1)} s`} |`);
+      }
+    }
+    out.push("", "HNSW32 uses efSearch 128 and efConstruction 40 (the store's defaults). Uniform random vectors are HNSW's hardest case: real embeddings cluster.", "");
+    const flat100k = report.search[100000]?.Flat;
+    if (flat100k) targets.push(`| Flat over 100k, p50 | ≤ 30 ms | ${round(flat100k.p50Ms, 1)} ms | ${check(flat100k.p50Ms <= 30)} |`);
+    const hnsw1m = report.search[1000000]?.HNSW32;
+    if (hnsw1m) targets.push(`| HNSW over 1M, p50 / recall@10 | ≤ 5 ms / ≥ 0.95 | ${round(hnsw1m.p50Ms, 1)} ms / ${round(hnsw1m.recallAt10, 3)} | ${check(hnsw1m.p50Ms <= 5 && hnsw1m.recallAt10 >= 0.95)} |`);
+  }
+
+  if (report.bulk) {
+    const b = report.bulk;
+    out.push(`## Adding ${b.count.toLocaleString("en")} vectors (512-d) with their Documents`, "");
+    out.push("| how | vectors/s | vs one at a time |", "|---|---|---|");
+    const line = (name: string, r: any) => out.push(`| ${name} | ${Math.round(r.perSecond).toLocaleString("en")}${r.added < b.count ? ` (${r.added.toLocaleString("en")} added in the ${Math.round(r.seconds)} s cap)` : ""} | ${round(r.perSecond / b.oneByOne.perSecond, 1)}× |`);
+    line("ImageFaissStore.addVectors, one call (bulk: one native add per chunk)", b.bulk);
+    line("ImageFaissStore.addVectors, one call per vector", b.oneByOne);
+    line("@langchain/community FaissStore.addVectors, one call (faiss once per vector)", b.community);
+    out.push("");
+  }
+
+  if (report.memory) {
+    const mem = report.memory;
+    const points = Object.entries(mem.rssMbAt as Record<string, number>).sort((a, b) => Number(a[0]) - Number(b[0]));
+    out.push(`## Memory while indexing ${mem.images.toLocaleString("en")} web images (one store, batches of 16)`, "");
+    out.push("| images indexed | RSS |", "|---|---|", ...points.map(([n, rss]) => `| ${Number(n).toLocaleString("en")} | ${Math.round(rss)} MB |`));
+    out.push("", `Peak RSS ${Math.round(mem.peakRssMb)} MB; ${round(mem.images / mem.seconds, 1)} images/s; event-loop delay p99 ${round(mem.loopDelayP99Ms, 1)} ms (max ${round(mem.loopDelayMaxMs, 1)} ms).`, "");
+    const growth = points.length > 1 ? points.at(-1)![1] - points[0][1] : 0;
+    targets.push(`| peak RSS for ${mem.images} images, flat with count | ≤ 1.2 GB | ${Math.round(mem.peakRssMb)} MB (+${Math.round(growth)} MB from ${points[0]?.[0]} to ${points.at(-1)?.[0]}) | ${check(mem.peakRssMb <= 1229)} |`);
+  }
+
+  out.splice(headerLines, 0, "## Targets (issue 5)", "", "| target | goal | measured | |", "|---|---|---|---|", ...targets, "");
+  await writeFile(file, out.join("\n"));
+}

@@ -1,0 +1,144 @@
+/**
+ * `npm run bench`: the performance suite (not part of the tests). Every contender runs
+ * in its own child process (fresh memory; onnxruntime-node allows one inference thread
+ * per process), and contenders that are compared run side by side, interleaved in the
+ * same run, so the ratios hold even on a noisy machine. Writes docs/benchmarks.md.
+ *
+ *   npm run bench                      # everything (about 30 minutes on 2 cores)
+ *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
+ *   npm run bench -- --only indexing,text,search,bulk,memory
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { benchImages, IMAGE_SIZES, type ImageSize } from "./images.js";
+import { writeReport, type Report } from "./report.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const CACHE = join(ROOT, ".cache/bench");
+const BENCH_MODEL = join(ROOT, ".cache/models/bench-vit-b32");
+const TINY_CLIP = join(ROOT, "test/fixtures/models/tiny-clip");
+const PYTHON = join(ROOT, ".venv/bin/python");
+const SECTIONS = ["indexing", "text", "search", "bulk", "memory"] as const;
+
+const { values: options } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
+const quick = options.quick!;
+const only = new Set(options.only ? options.only.split(",") : SECTIONS);
+const plan = quick
+  ? { reps: 1, web: 32, camera: 8, texts: 64, searchCounts: [100_000], bulk: 20_000, memory: [500, 1000, 1500] }
+  : { reps: 3, web: 96, camera: 24, texts: 256, searchCounts: [100_000, 1_000_000], bulk: 100_000, memory: [1000, 3000, 5000] };
+
+type Result = Record<string, any>;
+
+/** Runs a contender in a child process and returns its RESULT line. */
+function child(command: string[], input: unknown, label: string): Result {
+  const started = performance.now();
+  const run = spawnSync(command[0], [...command.slice(1), JSON.stringify(input)], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+  const line = run.stdout?.split("\n").find((l) => l.startsWith("RESULT "));
+  if (run.status !== 0 || !line) throw new Error(`${label} failed (exit ${run.status}):\n${run.stderr?.slice(-3000)}`);
+  console.log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  return JSON.parse(line.slice("RESULT ".length));
+}
+const tsx = (script: string) => [process.execPath, join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "bench/contenders", script)];
+const hasPython = existsSync(PYTHON) && existsSync(join(BENCH_MODEL, "pytorch"));
+
+async function indexing(report: Report) {
+  for (const size of ["web", "camera"] as ImageSize[]) {
+    const paths = await benchImages(CACHE, size, size === "web" ? plan.web : plan.camera);
+    const runs: Record<string, Result[]> = { ours: [], oursQ8: [], naive: [], torch: [] };
+    for (let rep = 0; rep < plan.reps; rep++) {
+      console.log(`indexing ${size}, repetition ${rep + 1}/${plan.reps}`);
+      runs.ours.push(child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "worker" }, "ours fp32"));
+      runs.oursQ8.push(child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "q8", batchSize: 16, inference: "worker" }, "ours q8"));
+      runs.naive.push(child(tsx("naive_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32" }, "naive transformers.js"));
+      if (hasPython) {
+        runs.torch.push(child([PYTHON, join(ROOT, "bench/contenders/torch_index.py")], { torch_dir: join(BENCH_MODEL, "pytorch"), paths, batch_size: 16, threads: cpus().length }, "PyTorch"));
+      }
+    }
+    if (size === "web") {
+      console.log("indexing web, main-thread inference (event loop comparison)");
+      runs.oursMain = [child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "main" }, "ours fp32, inference: main")];
+    }
+    report.indexing[size] = { images: paths.length, ...IMAGE_SIZES[size], runs };
+  }
+  report.q8Cosine = child(tsx("q8_cosine.ts"), { model: TINY_CLIP, paths: await benchImages(CACHE, "web", 32) }, "q8 vs fp32 cosine (tiny-clip)");
+}
+
+async function text(report: Report) {
+  const texts = Array.from({ length: plan.texts }, (_, i) => `a photo of a ${["red", "small", "happy", "old"][i % 4]} ${["dog", "car", "house", "tree", "beach"][i % 5]} number ${i}`);
+  const runs: Record<string, Result[]> = { ours: [], naive: [] };
+  for (let rep = 0; rep < plan.reps; rep++) {
+    console.log(`text, repetition ${rep + 1}/${plan.reps}`);
+    runs.ours.push(child(tsx("ours_text.ts"), { model: BENCH_MODEL, texts, batchSize: 64 }, "ours"));
+    runs.naive.push(child(tsx("naive_text.ts"), { model: BENCH_MODEL, texts }, "naive transformers.js"));
+  }
+  report.text = { texts: texts.length, runs };
+}
+
+async function search(report: Report) {
+  for (const count of plan.searchCounts) {
+    console.log(`search over ${count} vectors`);
+    report.search[count] = child(tsx("search.ts"), {
+      model: BENCH_MODEL,
+      count,
+      queries: count >= 1_000_000 ? 50 : 200,
+      textQueries: 30,
+      indexTypes: ["Flat", "HNSW32"],
+      efSearch: 128,
+      saveLoad: count === plan.searchCounts.at(-1),
+    }, `Flat and HNSW32, ${count} vectors`);
+  }
+}
+
+async function bulk(report: Report) {
+  console.log(`bulk add of ${plan.bulk} vectors`);
+  report.bulk = child(tsx("bulk_add.ts"), { count: plan.bulk, maxSeconds: 120 }, "bulk vs one at a time vs FaissStore");
+}
+
+async function memory(report: Report) {
+  const count = plan.memory.at(-1)!;
+  console.log(`memory: indexing ${count} web images (generating them the first time)`);
+  const paths = await benchImages(CACHE, "web", count);
+  report.memory = child(tsx("ours_memory.ts"), { model: BENCH_MODEL, paths, checkpoints: plan.memory, batchSize: 16 }, `ours, ${count} images`);
+}
+
+function machine(): Report["machine"] {
+  // Read from node_modules directly: some packages do not export their package.json.
+  const version = (pkg: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version as string;
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    onnxruntimeNode: version("onnxruntime-node"),
+    transformers: version("@huggingface/transformers"),
+    faissNode: version("faiss-node"),
+    sharp: version("sharp"),
+    torch: hasPython ? execFileSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim() : undefined,
+  };
+}
+
+async function main() {
+  if (!existsSync(join(BENCH_MODEL, "onnx/vision_model.onnx"))) {
+    throw new Error(`No ${BENCH_MODEL}: run bash bench/setup.sh (npm run bench does) to build it`);
+  }
+  await mkdir(CACHE, { recursive: true });
+  const resultsFile = join(CACHE, "results.json");
+  // Sections run with --only keep the other sections' last results.
+  const previous: Partial<Report> = existsSync(resultsFile) ? JSON.parse(await readFile(resultsFile, "utf8")) : {};
+  const report: Report = { indexing: {}, search: {}, ...previous, machine: machine(), quick, date: new Date().toISOString().slice(0, 10) };
+  const sections = { indexing, text, search, bulk, memory };
+  for (const name of SECTIONS) {
+    if (!only.has(name)) continue;
+    if (name === "search") report.search = {};
+    await sections[name](report);
+    await writeFile(resultsFile, JSON.stringify(report, null, 2));
+  }
+  await writeReport(report, join(ROOT, "docs/benchmarks.md"));
+  console.log(`wrote docs/benchmarks.md (raw results: ${resultsFile})`);
+}
+
+await main();

@@ -1,0 +1,49 @@
+/** Small statistics helpers for the benchmarks. */
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
+/** Nearest-rank percentile of `values` (0–100). */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+export function round(value: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Uniformly random unit vectors (a fixed seed, so every run indexes the same data). */
+export function randomUnitVectors(count: number, dim: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const out = new Float32Array(count * dim);
+  for (let i = 0; i < count; i++) {
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      // Box-Muller: Gaussian coordinates give directions uniform on the sphere.
+      const g = Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+      out[i * dim + j] = g;
+      norm += g * g;
+    }
+    const scale = 1 / Math.sqrt(norm);
+    for (let j = 0; j < dim; j++) out[i * dim + j] *= scale;
+  }
+  return out;
+}
+
+export function rows(flat: Float32Array, dim: number, start = 0, end = flat.length / dim): number[][] {
+  const out: number[][] = [];
+  for (let i = start; i < end; i++) out.push(Array.from(flat.subarray(i * dim, (i + 1) * dim)));
+  return out;
+}
