@@ -77,3 +77,15 @@ export { openImageIndex, NoIndexError, DEFAULT_INDEX_DIR, type OpenIndexOptions,
 export { IndexLockedError } from "./indexer/lock.js";
 export { searchIndex, similarToEntry, duplicateGroups, type SearchHit, type SearchIndexOptions } from "./indexer/search.js";
 export { startImageServer, type ImageServerOptions, type RunningImageServer } from "./server/image_server.js";
+export { ProjectionHead, describeShape, type HeadKind, type HeadShape } from "./training/projection_head.js";
+export { saveProjectionHead, loadProjectionHead, headToJson, headFromJson, HEAD_FORMAT, HEAD_VERSION } from "./training/head_file.js";
+export {
+  trainProjectionHead,
+  recallAt1,
+  type TrainProjectionHeadOptions,
+  type TrainingData,
+  type TrainingLoss,
+  type TrainedHead,
+  type EpochStats,
+} from "./training/train_head.js";
+export { tripletLoss, batchHardTriplets, infoNceLoss, type Triplet, type TripletDistance } from "./training/losses.js";

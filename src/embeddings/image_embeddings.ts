@@ -7,6 +7,8 @@ import { prepareImage } from "../images/preprocess.js";
 import { REMOTE_FETCH_DEFAULTS } from "../images/remote_fetch.js";
 import { ClipTowers, type ImageTower, type InferenceThread } from "../models/clip_towers.js";
 import type { ModelDtype, ModelLoadProgress } from "../models/model_source.js";
+import { loadProjectionHead } from "../training/head_file.js";
+import { ProjectionHead } from "../training/projection_head.js";
 import { splitRows } from "../utils/vectors.js";
 
 export const DEFAULT_MODEL = "Xenova/clip-vit-base-patch32";
@@ -35,6 +37,12 @@ export interface ImageEmbeddingsParams extends EmbeddingsParams {
    * sees transformers.js' global `env` settings (a worker has its own). Default: `"worker"`.
    */
   inference?: InferenceThread;
+  /**
+   * A trained projection head (see `trainProjectionHead`), or the path of its file,
+   * applied to every image and text vector after the encoder. Its output is unit length.
+   * Stores record which head built them and refuse another. Default: none.
+   */
+  projectionHead?: ProjectionHead | string;
   /** Extra onnxruntime session options, merged over the defaults (`graphOptimizationLevel: "all"`). */
   sessionOptions?: Record<string, unknown>;
   /** Called with transformers.js' progress events while model files load or download. */
@@ -100,6 +108,8 @@ export class ImageEmbeddings extends Embeddings {
   batchSize = 16;
   maxInputPixels = 100_000_000;
   inference: InferenceThread = "worker";
+  /** The head applied after the encoder, if any. */
+  readonly projectionHead?: ProjectionHead;
 
   private readonly towers: ClipTowers;
   private readonly fetchOptions;
@@ -114,6 +124,11 @@ export class ImageEmbeddings extends Embeddings {
     this.maxInputPixels = checkPositiveInteger("maxInputPixels", fields.maxInputPixels ?? this.maxInputPixels);
     if (fields.threads !== undefined) checkPositiveInteger("threads", fields.threads);
     this.inference = fields.inference ?? this.inference;
+    const head = fields.projectionHead;
+    this.projectionHead = typeof head === "string" ? loadProjectionHead(head) : head;
+    if (this.projectionHead !== undefined && !(this.projectionHead instanceof ProjectionHead)) {
+      throw new TypeError("Expected a ProjectionHead or the path of a head file for projectionHead");
+    }
     if (this.inference !== "worker" && this.inference !== "main") {
       throw new TypeError(`Expected "worker" or "main" for inference but received ${JSON.stringify(fields.inference)}`);
     }
@@ -141,9 +156,9 @@ export class ImageEmbeddings extends Embeddings {
     }, this.inference);
   }
 
-  /** The length of every vector this model returns. Reads only `config.json`. */
-  getDimension(): Promise<number> {
-    return this.towers.embeddingDimension();
+  /** The length of every vector this model returns (the head's output, if there is one). Reads only `config.json`. */
+  async getDimension(): Promise<number> {
+    return this.projectionHead?.shape.outputDim ?? this.towers.embeddingDimension();
   }
 
   /** Embeds one text with the text tower. */
@@ -161,7 +176,7 @@ export class ImageEmbeddings extends Embeddings {
     const vectors: number[][] = [];
     for (const batch of chunkArray(texts, this.batchSize)) {
       const flat = await this.caller.call(() => tower.embed(batch));
-      vectors.push(...splitRows(flat, batch.length, this.normalize));
+      vectors.push(...this.finish(flat, batch.length));
     }
     return vectors;
   }
@@ -260,6 +275,19 @@ export class ImageEmbeddings extends Embeddings {
     );
   }
 
+  /** Encoder output rows → the returned vectors: through the head if there is one, else normalised as asked. */
+  private finish(flat: Float32Array, rows: number): number[][] {
+    const head = this.projectionHead;
+    if (!head) return splitRows(flat, rows, this.normalize);
+    const width = flat.length / rows;
+    if (width !== head.shape.inputDim) {
+      throw new Error(`The projection head takes ${head.shape.inputDim}-d vectors, but model "${this.model}" makes ${width}-d vectors`);
+    }
+    const z = head.forward(Float64Array.from(flat), rows).z;
+    const d = head.shape.outputDim;
+    return Array.from({ length: rows }, (_, r) => Array.from(z.subarray(r * d, (r + 1) * d)));
+  }
+
   private async runBatch(
     prepared: Awaited<ReturnType<ImageEmbeddings["prepareBatch"]>>,
     tower: ImageTower,
@@ -270,7 +298,7 @@ export class ImageEmbeddings extends Embeddings {
       const pixels = new Float32Array(good.length * tower.pixelsPerImage);
       good.forEach((p, i) => pixels.set(p.pixels!, i * tower.pixelsPerImage));
       const flat = await this.caller.call(() => tower.embed(pixels, good.length));
-      vectors.push(...splitRows(flat, good.length, this.normalize));
+      vectors.push(...this.finish(flat, good.length));
     }
     let g = 0;
     return prepared.map((p) =>

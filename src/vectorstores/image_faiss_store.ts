@@ -487,7 +487,7 @@ export class ImageFaissStore extends FaissStore {
       metric: this.metric,
       indexType: this.indexType,
       normalized: this.metric === "cosine" || (embeddings?.normalize ?? false),
-      projectionHead: null,
+      projectionHead: embeddings?.projectionHead?.id ?? null,
       count: this.size,
       savedAt: new Date().toISOString(),
     };
@@ -523,6 +523,14 @@ async function checkCompatible(manifest: StoreManifest, embeddings: EmbeddingsIn
     throw new Error(
       `The index in ${directory} was built with model "${manifest.model}", but these embeddings use "${model}". ` +
         `Vectors from different models are not comparable: load it with the same model, or re-index.`,
+    );
+  }
+  const head = embeddings.projectionHead?.id ?? null;
+  if ((manifest.projectionHead ?? null) !== head) {
+    const describe = (id: string | null) => (id ? `projection head ${id}` : "no projection head");
+    throw new Error(
+      `The index in ${directory} was built with ${describe(manifest.projectionHead ?? null)}, but these embeddings use ${describe(head)}. ` +
+        `Load it with the same head (ImageEmbeddings' projectionHead option), or re-index.`,
     );
   }
   const dimension = await embeddings.getDimension();

@@ -1,0 +1,121 @@
+/**
+ * The two training objectives of the design notes, with their gradients, on unit-length
+ * rows (row-major Float64Array, `d` columns):
+ * - triplet: max(0, d(a, p) − d(a, n) + margin), Euclidean or cosine distance;
+ * - InfoNCE: cross-entropy of each row against its pair among all pairs in the batch,
+ *   with a temperature; symmetric (both directions averaged) as in CLIP.
+ * Each returns the mean loss and d(loss)/d(rows). Checked against finite differences
+ * in test/training/gradients.test.ts.
+ */
+
+export type TripletDistance = "euclidean" | "cosine";
+
+export interface LossResult {
+  loss: number;
+  /** d(loss)/d(rows), the same layout as the input rows. */
+  grad: Float64Array;
+}
+
+/** Indices into the rows: anchor, positive, negative. */
+export type Triplet = [number, number, number];
+
+export function tripletLoss(rows: Float64Array, d: number, triplets: Triplet[], margin: number, distance: TripletDistance): LossResult {
+  const grad = new Float64Array(rows.length);
+  if (triplets.length === 0) return { loss: 0, grad };
+  let total = 0;
+  const scale = 1 / triplets.length;
+  for (const [a, p, n] of triplets) {
+    const dap = pairDistance(rows, d, a, p, distance);
+    const dan = pairDistance(rows, d, a, n, distance);
+    const violation = dap - dan + margin;
+    if (violation <= 0) continue;
+    total += violation;
+    addDistanceGrad(rows, d, a, p, distance, dap, scale, grad);
+    addDistanceGrad(rows, d, a, n, distance, dan, -scale, grad);
+  }
+  return { loss: total * scale, grad };
+}
+
+/**
+ * Batch-hard mining: for each anchor, the farthest row with its label and the nearest
+ * row with another label. Anchors whose label has no other row, or no other label is
+ * present, are skipped.
+ */
+export function batchHardTriplets(rows: Float64Array, d: number, labels: number[], distance: TripletDistance): Triplet[] {
+  const triplets: Triplet[] = [];
+  for (let a = 0; a < labels.length; a++) {
+    let hardestPositive = -1;
+    let positiveDistance = -Infinity;
+    let hardestNegative = -1;
+    let negativeDistance = Infinity;
+    for (let j = 0; j < labels.length; j++) {
+      if (j === a) continue;
+      const dist = pairDistance(rows, d, a, j, distance);
+      if (labels[j] === labels[a]) {
+        if (dist > positiveDistance) [positiveDistance, hardestPositive] = [dist, j];
+      } else if (dist < negativeDistance) {
+        [negativeDistance, hardestNegative] = [dist, j];
+      }
+    }
+    if (hardestPositive >= 0 && hardestNegative >= 0) triplets.push([a, hardestPositive, hardestNegative]);
+  }
+  return triplets;
+}
+
+/**
+ * InfoNCE over `n` pairs: rows `0..n-1` are one side (e.g. images), rows `n..2n-1` the
+ * other side (their pairs: another image of the same thing, or its caption), so row i
+ * must pick row n+i among all of the other side. `symmetric` also scores the other side
+ * against the first and averages the two, as CLIP does.
+ */
+export function infoNceLoss(rows: Float64Array, d: number, n: number, temperature: number, symmetric = true): LossResult {
+  const grad = new Float64Array(rows.length);
+  const logits = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) logits[i * n + j] = dot(rows, d, i, n + j) / temperature;
+  const directions = symmetric ? 2 : 1;
+  let loss = 0;
+  for (let direction = 0; direction < directions; direction++) {
+    // direction 0: row i of side A against side B; direction 1: row j of side B against side A.
+    for (let i = 0; i < n; i++) {
+      const at = (j: number) => (direction === 0 ? logits[i * n + j] : logits[j * n + i]);
+      let max = -Infinity;
+      for (let j = 0; j < n; j++) max = Math.max(max, at(j));
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += Math.exp(at(j) - max);
+      loss += -(at(i) - max - Math.log(sum));
+      for (let j = 0; j < n; j++) {
+        const g = (Math.exp(at(j) - max) / sum - (j === i ? 1 : 0)) / (n * directions * temperature);
+        // logit = a_r · b_c / τ with (r, c) = (i, j) or (j, i)
+        const [r, c] = direction === 0 ? [i, n + j] : [j, n + i];
+        for (let k = 0; k < d; k++) {
+          grad[r * d + k] += g * rows[c * d + k];
+          grad[c * d + k] += g * rows[r * d + k];
+        }
+      }
+    }
+  }
+  return { loss: loss / (n * directions), grad };
+}
+
+function dot(rows: Float64Array, d: number, a: number, b: number): number {
+  let s = 0;
+  for (let k = 0; k < d; k++) s += rows[a * d + k] * rows[b * d + k];
+  return s;
+}
+
+function pairDistance(rows: Float64Array, d: number, a: number, b: number, distance: TripletDistance): number {
+  if (distance === "cosine") return 1 - dot(rows, d, a, b);
+  let s = 0;
+  for (let k = 0; k < d; k++) s += (rows[a * d + k] - rows[b * d + k]) ** 2;
+  return Math.sqrt(s);
+}
+
+/** Adds scale × d(distance(a, b))/d(rows) into grad. */
+function addDistanceGrad(rows: Float64Array, d: number, a: number, b: number, distance: TripletDistance, value: number, scale: number, grad: Float64Array) {
+  for (let k = 0; k < d; k++) {
+    const ga = distance === "cosine" ? -rows[b * d + k] : (rows[a * d + k] - rows[b * d + k]) / Math.max(value, 1e-12);
+    const gb = distance === "cosine" ? -rows[a * d + k] : -ga;
+    grad[a * d + k] += scale * ga;
+    grad[b * d + k] += scale * gb;
+  }
+}
