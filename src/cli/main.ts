@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `image-embeddings` command: index folders of images, search them by text or
- * image, list near-duplicates, and browse them in a local web page. Each command is
- * a thin shell around the library (`src/indexer/`, `src/server/`), one file each.
+ * image, list near-duplicates, browse them in a local web page, and train a
+ * projection head. Each command is a thin shell around the library (`src/indexer/`,
+ * `src/server/`, `src/training/`), one file each.
  */
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -12,6 +13,7 @@ import { duplicatesCommand } from "./duplicates_command.js";
 import { indexCommand } from "./index_command.js";
 import { searchCommand } from "./search_command.js";
 import { serveCommand } from "./serve_command.js";
+import { trainCommand } from "./train_command.js";
 import { INDEX_ENV } from "./shared.js";
 
 export function buildProgram(): Command {
@@ -30,9 +32,10 @@ Examples:
   image-embeddings search "a dog on a beach"
   image-embeddings search --image ~/Pictures/beach.jpg -k 5
   image-embeddings duplicates
-  image-embeddings serve`,
+  image-embeddings serve
+  image-embeddings train ./catalogue --out head.json`,
     );
-  for (const command of [indexCommand(), searchCommand(), duplicatesCommand(), serveCommand()]) {
+  for (const command of [indexCommand(), searchCommand(), duplicatesCommand(), serveCommand(), trainCommand()]) {
     program.addCommand(command.showHelpAfterError("(run with --help for usage)"));
   }
   return program;

@@ -4,7 +4,7 @@ import { InvalidArgumentError, Option } from "commander";
 import { DEFAULT_INDEX_DIR } from "../indexer/defaults.js";
 
 export const INDEX_ENV = "IMAGE_EMBEDDINGS_INDEX";
-const DTYPES = ["fp32", "fp16", "q8", "int8", "uint8", "q4", "bnb4", "q4f16"];
+export const DTYPES = ["fp32", "fp16", "q8", "int8", "uint8", "q4", "bnb4", "q4f16"];
 
 /** `--index <dir>`: the index folder; default `./.image-index` or $IMAGE_EMBEDDINGS_INDEX. */
 export function indexOption(): Option {
