@@ -6,7 +6,7 @@
  *
  *   npm run bench                      # everything (about 30 minutes on 2 cores)
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
- *   npm run bench -- --only indexing,text,search,bulk,memory
+ *   npm run bench -- --only indexing,text,search,bulk,training,memory
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,7 +22,7 @@ const CACHE = join(ROOT, ".cache/bench");
 const BENCH_MODEL = join(ROOT, ".cache/models/bench-vit-b32");
 const TINY_CLIP = join(ROOT, "test/fixtures/models/tiny-clip");
 const PYTHON = join(ROOT, ".venv/bin/python");
-const SECTIONS = ["indexing", "text", "search", "bulk", "memory"] as const;
+const SECTIONS = ["indexing", "text", "search", "bulk", "training", "memory"] as const;
 
 const { values: options } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const quick = options.quick!;
@@ -98,6 +98,12 @@ async function bulk(report: Report) {
   report.bulk = child(tsx("bulk_add.ts"), { count: plan.bulk, maxSeconds: 120 }, "bulk vs one at a time vs FaissStore");
 }
 
+async function training(report: Report) {
+  const count = quick ? 2000 : 10_000;
+  console.log(`training a projection head over ${count} embeddings`);
+  report.training = child(tsx("train_head.ts"), { count, epochs: quick ? 2 : 5, hiddenDim: 512 }, `trainProjectionHead, ${count} × 512-d`);
+}
+
 async function memory(report: Report) {
   const count = plan.memory.at(-1)!;
   console.log(`memory: indexing ${count} web images (generating them the first time)`);
@@ -130,7 +136,7 @@ async function main() {
   // Sections run with --only keep the other sections' last results.
   const previous: Partial<Report> = existsSync(resultsFile) ? JSON.parse(await readFile(resultsFile, "utf8")) : {};
   const report: Report = { indexing: {}, search: {}, ...previous, machine: machine(), quick, date: new Date().toISOString().slice(0, 10) };
-  const sections = { indexing, text, search, bulk, memory };
+  const sections = { indexing, text, search, bulk, training, memory };
   for (const name of SECTIONS) {
     if (!only.has(name)) continue;
     if (name === "search") report.search = {};

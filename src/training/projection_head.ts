@@ -142,23 +142,57 @@ function checkShape(shape: HeadShape) {
   }
 }
 
-/** out[r] = W · in[r] + b */
+/**
+ * out[r] = W · in[r] + b, in 4 × 4 tiles (four outputs for four rows): each load of a
+ * weight or an input feeds four multiply-adds, which is what bounds this loop in
+ * scalar JavaScript. Edges that do not fill a tile take the plain path.
+ */
 function affine(input: Float64Array, n: number, layer: { weight: Float64Array; bias: Float64Array; inputs: number; outputs: number }): Float64Array {
   const { weight, bias, inputs, outputs } = layer;
   const out = new Float64Array(n * outputs);
+  const n4 = n - (n % 4);
+  const o4 = outputs - (outputs % 4);
+  for (let o = 0; o < o4; o += 4) {
+    const w0 = o * inputs;
+    const w1 = w0 + inputs;
+    const w2 = w1 + inputs;
+    const w3 = w2 + inputs;
+    for (let r = 0; r < n4; r += 4) {
+      const x0 = r * inputs;
+      const x1 = x0 + inputs;
+      const x2 = x1 + inputs;
+      const x3 = x2 + inputs;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      for (let i = 0; i < inputs; i++) {
+        const a0 = input[x0 + i], a1 = input[x1 + i], a2 = input[x2 + i], a3 = input[x3 + i];
+        const b0 = weight[w0 + i], b1 = weight[w1 + i], b2 = weight[w2 + i], b3 = weight[w3 + i];
+        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+        s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
+        s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
+      }
+      const rows = [[s00, s01, s02, s03], [s10, s11, s12, s13], [s20, s21, s22, s23], [s30, s31, s32, s33]];
+      for (let dr = 0; dr < 4; dr++) for (let dq = 0; dq < 4; dq++) out[(r + dr) * outputs + o + dq] = rows[dr][dq] + bias[o + dq];
+    }
+  }
+  // The edges: outputs past the last full tile for every row, and rows past it for the tiled outputs.
   for (let r = 0; r < n; r++) {
-    const row = r * inputs;
-    for (let o = 0; o < outputs; o++) {
+    for (let o = r < n4 ? o4 : 0; o < outputs; o++) {
       let s = bias[o];
+      const x = r * inputs;
       const w = o * inputs;
-      for (let i = 0; i < inputs; i++) s += weight[w + i] * input[row + i];
+      for (let i = 0; i < inputs; i++) s += weight[w + i] * input[x + i];
       out[r * outputs + o] = s;
     }
   }
   return out;
 }
 
-/** Accumulates dW and db into `grad`; returns d(input) unless told not to. */
+/**
+ * Accumulates dW and db into `grad`; returns d(input) unless told not to:
+ * dW[o] += Σ_r g[r,o] · in[r] and dIn[r] += Σ_o g[r,o] · W[o], in the same 4 × 4 tiles.
+ */
 function affineBackward(
   input: Float64Array,
   n: number,
@@ -169,16 +203,49 @@ function affineBackward(
 ): Float64Array {
   const { weight, inputs, outputs } = layer;
   const dInput = new Float64Array(wantInput ? n * inputs : 0);
-  for (let r = 0; r < n; r++) {
-    for (let o = 0; o < outputs; o++) {
-      const g = dOut[r * outputs + o];
-      if (g === 0) continue;
-      grad.bias[o] += g;
-      const w = o * inputs;
-      const row = r * inputs;
+  for (let r = 0; r < n; r++) for (let o = 0; o < outputs; o++) grad.bias[o] += dOut[r * outputs + o];
+  const n4 = n - (n % 4);
+  const o4 = outputs - (outputs % 4);
+  for (let o = 0; o < o4; o += 4) {
+    const w0 = o * inputs;
+    const w1 = w0 + inputs;
+    const w2 = w1 + inputs;
+    const w3 = w2 + inputs;
+    for (let r = 0; r < n4; r += 4) {
+      const g = (dr: number, dq: number) => dOut[(r + dr) * outputs + o + dq];
+      const g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g03 = g(0, 3), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2), g13 = g(1, 3);
+      const g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2), g23 = g(2, 3), g30 = g(3, 0), g31 = g(3, 1), g32 = g(3, 2), g33 = g(3, 3);
+      const x0 = r * inputs;
+      const x1 = x0 + inputs;
+      const x2 = x1 + inputs;
+      const x3 = x2 + inputs;
       for (let i = 0; i < inputs; i++) {
-        grad.weight[w + i] += g * input[row + i];
-        if (wantInput) dInput[row + i] += g * weight[w + i];
+        const a0 = input[x0 + i], a1 = input[x1 + i], a2 = input[x2 + i], a3 = input[x3 + i];
+        grad.weight[w0 + i] += g00 * a0 + g10 * a1 + g20 * a2 + g30 * a3;
+        grad.weight[w1 + i] += g01 * a0 + g11 * a1 + g21 * a2 + g31 * a3;
+        grad.weight[w2 + i] += g02 * a0 + g12 * a1 + g22 * a2 + g32 * a3;
+        grad.weight[w3 + i] += g03 * a0 + g13 * a1 + g23 * a2 + g33 * a3;
+      }
+      if (!wantInput) continue;
+      for (let i = 0; i < inputs; i++) {
+        const b0 = weight[w0 + i], b1 = weight[w1 + i], b2 = weight[w2 + i], b3 = weight[w3 + i];
+        dInput[x0 + i] += g00 * b0 + g01 * b1 + g02 * b2 + g03 * b3;
+        dInput[x1 + i] += g10 * b0 + g11 * b1 + g12 * b2 + g13 * b3;
+        dInput[x2 + i] += g20 * b0 + g21 * b1 + g22 * b2 + g23 * b3;
+        dInput[x3 + i] += g30 * b0 + g31 * b1 + g32 * b2 + g33 * b3;
+      }
+    }
+  }
+  // The edges, as in `affine`.
+  for (let r = 0; r < n; r++) {
+    for (let o = r < n4 ? o4 : 0; o < outputs; o++) {
+      const gro = dOut[r * outputs + o];
+      if (gro === 0) continue;
+      const x = r * inputs;
+      const w = o * inputs;
+      for (let i = 0; i < inputs; i++) {
+        grad.weight[w + i] += gro * input[x + i];
+        if (wantInput) dInput[x + i] += gro * weight[w + i];
       }
     }
   }

@@ -64,16 +64,30 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
     });
   }
 
-  for (const kind of ["linear", "mlp"] as const) {
-    it(`${kind} head (with its L2 normalisation), through a loss on its output`, () => {
-      const head = ProjectionHead.initialised({ kind, inputDim: 5, hiddenDim: 7, outputDim: 4 }, rng(3));
-      const x = randomRows(6, 5, rng(4), false);
-      const weights = randomRows(6, 4, rng(5), false);
-      const lossOf = () => head.forward(x, 6).z.reduce((s, z, i) => s + z * weights[i], 0);
-      const grad = head.backward(head.forward(x, 6), weights);
+  // Sizes that fill the 4 × 4 tiles of the matrix loops exactly, and sizes that leave edges.
+  for (const [kind, inputDim, hiddenDim, outputDim, rows] of [
+    ["linear", 5, 0, 4, 6],
+    ["mlp", 5, 7, 4, 6],
+    ["mlp", 8, 12, 8, 8],
+    ["mlp", 9, 6, 7, 11],
+  ] as const) {
+    it(`${kind} head ${inputDim}→${hiddenDim || ""}→${outputDim} on ${rows} rows (with its L2 normalisation)`, () => {
+      const head = ProjectionHead.initialised({ kind, inputDim, hiddenDim, outputDim }, rng(3));
+      const x = randomRows(rows, inputDim, rng(4), false);
+      const weights = randomRows(rows, outputDim, rng(5), false);
+      const lossOf = () => head.forward(x, rows).z.reduce((s, z, i) => s + z * weights[i], 0);
+      const grad = head.backward(head.forward(x, rows), weights);
       expect(maxRelativeError(() => lossOf(), head.params, grad)).toBeLessThan(1e-3);
     });
   }
+
+  it("computes the head's layers exactly: y = W2 relu(W1 x + b1) + b2, then y / |y|", () => {
+    const head = new ProjectionHead({ kind: "mlp", inputDim: 2, hiddenDim: 2, outputDim: 2 }, Float64Array.from([1, 2, -1, 1, 0.5, -4, 3, 0, 0, 1, 1, 0]));
+    // hidden = relu([1*1 + 2*2 + 0.5, -1*1 + 1*2 - 4]) = relu([5.5, -3]) = [5.5, 0]; y = [3*5.5 + 1, 0 + 0] = [17.5, 0]
+    expect(head.apply([1, 2])).toEqual([1, 0]);
+    const linear = new ProjectionHead({ kind: "linear", inputDim: 2, outputDim: 2 }, Float64Array.from([3, 0, 0, 4, 0, 0]));
+    expect(linear.apply([1, 1])).toEqual([0.6, 0.8]);
+  });
 
   it("mlp head through batch-hard triplet and InfoNCE losses, end to end", () => {
     const head = ProjectionHead.initialised({ kind: "mlp", inputDim: 5, hiddenDim: 8, outputDim: 4 }, rng(6));

@@ -1,0 +1,27 @@
+/**
+ * Training speed: trainProjectionHead over N embeddings of 512 dimensions (synthetic:
+ * 50 classes whose signal hides under nuisance dimensions), mlp 512 → hidden → 512,
+ * triplet loss with batch-hard mining, a fixed number of epochs (no early stop).
+ */
+import { trainProjectionHead } from "../../src/index.js";
+import { seededRandom } from "../../src/training/random.js";
+import { readArgs, report } from "./child.js";
+
+const args = readArgs<{ count: number; epochs: number; hiddenDim: number }>();
+const DIM = 512;
+const random = seededRandom(9);
+const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+const means = Array.from({ length: 50 }, () => Array.from({ length: 16 }, () => gaussian() * 0.5));
+const examples = Array.from({ length: args.count }, (_, i) => ({
+  label: i % 50,
+  vector: Array.from({ length: DIM }, (_, k) => (k < 16 ? means[i % 50][k] + gaussian() * 0.1 : gaussian())),
+}));
+const trained = await trainProjectionHead({
+  data: { examples },
+  loss: { type: "triplet" },
+  head: { kind: "mlp", hiddenDim: args.hiddenDim },
+  epochs: args.epochs,
+  patience: args.epochs,
+  learningRate: 1e-3,
+});
+report({ count: args.count, epochs: trained.history.length, seconds: trained.seconds, baseline: trained.baseline, validation: trained.validation });
