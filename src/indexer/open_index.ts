@@ -72,7 +72,7 @@ export async function openImageIndex(dir: string, options: OpenIndexOptions = {}
   const store = manifest
     ? await ImageFaissStore.load(absolute, embeddings)
     : new ImageFaissStore(embeddings, { indexType: options.indexType });
-  return { dir: absolute, store, embeddings, manifest };
+  return { dir: absolute, store, embeddings, manifest: store.loadedManifest ?? manifest };
 }
 
 /**
@@ -88,5 +88,6 @@ export async function openIndexVectors(dir: string): Promise<{ dir: string; stor
     throw new Error(`The index ${absolute} was opened without its model (${manifest.model}); nothing can be embedded through it`);
   };
   const store = await ImageFaissStore.load(absolute, { embedQuery: noModel, embedDocuments: noModel });
-  return { dir: absolute, store, manifest };
+  // The manifest of the version actually loaded: a writer may have saved a newer one meanwhile.
+  return { dir: absolute, store, manifest: store.loadedManifest ?? manifest };
 }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
@@ -113,6 +113,8 @@ export class ImageFaissStore extends FaissStore {
   private positionOf = new Map<string, number>();
   /** Serialises writes: faiss indexes are not safe to mutate concurrently. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** The manifest of the saved version this store was loaded from (undefined for a new store). */
+  loadedManifest?: StoreManifest;
   /** FaissStore's `_mapping` (position → id), built from `positions` only when read. */
   private mappingCache?: Record<number, string>;
 
@@ -344,13 +346,27 @@ export class ImageFaissStore extends FaissStore {
    * a different model or dimension is refused with an error naming both.
    */
   static async load(directory: string, embeddings: EmbeddingsInterface, options: LoadOptions = {}): Promise<ImageFaissStore> {
-    const version = await currentVersion(directory);
-    if (!version) {
-      throw new Error(
-        `No saved ImageFaissStore in ${resolve(directory)} (no CURRENT file). ` +
-          `For a LangChain Python index (index.faiss + index.pkl) use ImageFaissStore.loadFromPython.`,
-      );
+    // A writer in another process keeps the current and the previous version; a reader
+    // that was still reading an older one sees its files vanish, and starts again from
+    // the new CURRENT. Each version folder is complete, so what is loaded is never torn.
+    for (let attempt = 1; ; attempt++) {
+      const version = await currentVersion(directory);
+      if (!version) {
+        throw new Error(
+          `No saved ImageFaissStore in ${resolve(directory)} (no CURRENT file). ` +
+            `For a LangChain Python index (index.faiss + index.pkl) use ImageFaissStore.loadFromPython.`,
+        );
+      }
+      try {
+        return await this.loadVersion(directory, version, embeddings, options);
+      } catch (error) {
+        const vanished = (error as NodeJS.ErrnoException).code === "ENOENT" && (await currentVersion(directory)) !== version;
+        if (!vanished || attempt >= 5) throw error;
+      }
     }
+  }
+
+  private static async loadVersion(directory: string, version: string, embeddings: EmbeddingsInterface, options: LoadOptions): Promise<ImageFaissStore> {
     const manifest = JSON.parse(await readFile(join(version, "manifest.json"), "utf8")) as StoreManifest;
     if (manifest.format !== MANIFEST_FORMAT) throw new Error(`${version}/manifest.json is not an ImageFaissStore manifest`);
     if (manifest.version > MANIFEST_VERSION) {
@@ -368,13 +384,19 @@ export class ImageFaissStore extends FaissStore {
     saved.positions.forEach((id, position) => id !== null && store.positionOf.set(id, position));
     for (const d of saved.documents) store.docstore._docs.set(d.id, new Document(d));
     store.mappingCache = undefined;
-    const indexBytes = await readFile(join(version, "faiss.index")).catch(() => undefined);
+    // No faiss.index is saved for an empty or untrained index; a version folder removed
+    // while we read it is another matter (see `load`).
+    const indexBytes = await readFile(join(version, "faiss.index")).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT" && (await stat(join(version, "manifest.json")).catch(() => undefined))) return undefined;
+      throw error;
+    });
     store.faissIndex = indexBytes
       ? await FaissIndex.fromBuffer(indexBytes, manifest.indexType, manifest.metric, store.tuning)
       : await FaissIndex.create(manifest.dimension, manifest.indexType, manifest.metric, store.tuning);
     store._index = store.faissIndex.native as never;
     // An index saved before training still trains once enough vectors exist.
     await store.indexNewRows(store.faissIndex.size);
+    store.loadedManifest = manifest;
     return store;
   }
 
