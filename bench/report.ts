@@ -13,6 +13,7 @@ export interface Report {
   bulk?: any;
   training?: any;
   memory?: any;
+  serve?: any;
 }
 
 const rate = (r: { images: number; seconds: number }) => r.images / r.seconds;
@@ -137,6 +138,20 @@ export async function writeReport(report: Report, file: string) {
     out.push("", `Peak RSS ${Math.round(mem.peakRssMb)} MB; ${round(mem.images / mem.seconds, 1)} images/s; event-loop delay p99 ${round(mem.loopDelayP99Ms, 1)} ms (max ${round(mem.loopDelayMaxMs, 1)} ms).`, "");
     const growth = points.length > 1 ? points.at(-1)![1] - points[0][1] : 0;
     targets.push(`| peak RSS for ${mem.images} images, flat with count | ≤ 1.2 GB | ${Math.round(mem.peakRssMb)} MB (+${Math.round(growth)} MB from ${points[0]?.[0]} to ${points.at(-1)?.[0]}) | ${check(mem.peakRssMb <= 1229)} |`);
+  }
+
+  if (report.serve) {
+    const l = report.serve;
+    out.push(`## Load test of \`serve\` (autocannon, ${l.connections} connections, ${l.seconds} s, text search, tiny-clip)`, "");
+    out.push(
+      "| requests | req/s | errors | timeouts | non-2xx | latency p50 | p99 | max | server RSS start → end (max) |",
+      "|---|---|---|---|---|---|---|---|---|",
+      `| ${l.requests} | ${round(l.requestsPerSecond, 1)} | ${l.errors} | ${l.timeouts} | ${l.non2xx} | ${l.latencyP50Ms} ms | ${l.latencyP99Ms} ms | ${l.latencyMaxMs} ms | ${Math.round(l.rssStartMb)} → ${Math.round(l.rssEndMb)} MB (${Math.round(l.rssMaxMb)}) |`,
+      "",
+      "Queries are answered one at a time (each embeds its text), so latency under 50 connections is mostly queueing.",
+      "Reproduce alone: `npm run bench -- --only serve`.",
+      "",
+    );
   }
 
   out.splice(headerLines, 0, "## Targets (issue 5)", "", "| target | goal | measured | |", "|---|---|---|---|", ...targets, "");

@@ -6,7 +6,7 @@
  *
  *   npm run bench                      # everything (about 30 minutes on 2 cores)
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
- *   npm run bench -- --only indexing,text,search,bulk,training,memory
+ *   npm run bench -- --only indexing,text,search,bulk,training,memory,serve
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -22,7 +22,7 @@ const CACHE = join(ROOT, ".cache/bench");
 const BENCH_MODEL = join(ROOT, ".cache/models/bench-vit-b32");
 const TINY_CLIP = join(ROOT, "test/fixtures/models/tiny-clip");
 const PYTHON = join(ROOT, ".venv/bin/python");
-const SECTIONS = ["indexing", "text", "search", "bulk", "training", "memory"] as const;
+const SECTIONS = ["indexing", "text", "search", "bulk", "training", "memory", "serve"] as const;
 
 const { values: options } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" } } });
 const quick = options.quick!;
@@ -111,6 +111,11 @@ async function memory(report: Report) {
   report.memory = child(tsx("ours_memory.ts"), { model: BENCH_MODEL, paths, checkpoints: plan.memory, batchSize: 16 }, `ours, ${count} images`);
 }
 
+async function serve(report: Report) {
+  console.log("load test of serve: 50 connections, 30 s, text search (tiny-clip index of 240 images)");
+  report.serve = child(tsx("serve_load.ts"), { model: TINY_CLIP, workDir: join(CACHE, "serve"), connections: 50, seconds: quick ? 10 : 30 }, "autocannon against serve");
+}
+
 function machine(): Report["machine"] {
   // Read from node_modules directly: some packages do not export their package.json.
   const version = (pkg: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version as string;
@@ -136,7 +141,7 @@ async function main() {
   // Sections run with --only keep the other sections' last results.
   const previous: Partial<Report> = existsSync(resultsFile) ? JSON.parse(await readFile(resultsFile, "utf8")) : {};
   const report: Report = { indexing: {}, search: {}, ...previous, machine: machine(), quick, date: new Date().toISOString().slice(0, 10) };
-  const sections = { indexing, text, search, bulk, training, memory };
+  const sections = { indexing, text, search, bulk, training, memory, serve };
   for (const name of SECTIONS) {
     if (!only.has(name)) continue;
     if (name === "search") report.search = {};

@@ -70,7 +70,8 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
   const index = new LiveIndex(opened.dir, opened.store, opened.embeddings);
   const thumbnails = new ThumbnailCache(options.thumbnailDir ?? join(opened.dir, "thumbnails"), options.thumbnailSize ?? 256);
   void thumbnails.prune(opened.store.entries().map((e) => e.id));
-  // Embedding blocks the event loop; one query at a time keeps memory flat under load.
+  // One query at a time keeps memory flat under load; the model runs in the inference
+  // worker, so the event loop keeps answering other requests (pages, thumbnails) meanwhile.
   let queue: Promise<unknown> = Promise.resolve();
   const serially = <T>(work: () => Promise<T>): Promise<T> => {
     const run = queue.then(work, work);
