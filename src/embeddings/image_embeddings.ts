@@ -167,16 +167,20 @@ export class ImageEmbeddings extends Embeddings {
     return vector;
   }
 
-  /** Embeds texts with the text tower, `batchSize` at a time, each batch padded to its longest text. */
+  /** Embeds texts with the text tower, `batchSize` at a time, each batch padded to its longest text (texts of similar length are batched together). */
   async embedDocuments(texts: string[]): Promise<number[][]> {
     texts.forEach((t, i) => {
       if (typeof t !== "string") throw new TypeError(`Expected a string for texts[${i}] but received ${typeof t}`);
     });
     const tower = await this.towers.textTower();
-    const vectors: number[][] = [];
-    for (const batch of chunkArray(texts, this.batchSize)) {
-      const flat = await this.caller.call(() => tower.embed(batch));
-      vectors.push(...this.finish(flat, batch.length));
+    // Batch texts of similar token counts together: each batch is padded to its longest
+    // text, so sorting by length wastes the least compute on padding.
+    const lengths = tower.tokenize(texts).map((ids) => ids.length);
+    const order = texts.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
+    const vectors: number[][] = new Array(texts.length);
+    for (const batch of chunkArray(order, this.batchSize)) {
+      const flat = await this.caller.call(() => tower.embed(batch.map((i) => texts[i])));
+      this.finish(flat, batch.length).forEach((vector, j) => (vectors[batch[j]] = vector));
     }
     return vectors;
   }
