@@ -5,7 +5,7 @@ import { ImageBatchError, ImageInputError } from "../errors.js";
 import { describeInput, readImageInput, type ImageInput, type LoadedImage } from "../images/image_input.js";
 import { prepareImage } from "../images/preprocess.js";
 import { REMOTE_FETCH_DEFAULTS } from "../images/remote_fetch.js";
-import { ClipTowers, type ImageTower, type InferenceThread } from "../models/clip_towers.js";
+import { ClipTowers, type ImageTower, type InferenceThread, type Towers, type TowersFactory } from "../models/clip_towers.js";
 import type { ModelDtype, ModelLoadProgress } from "../models/model_source.js";
 import { loadProjectionHead } from "../training/head_file.js";
 import { ProjectionHead } from "../training/projection_head.js";
@@ -111,10 +111,11 @@ export class ImageEmbeddings extends Embeddings {
   /** The head applied after the encoder, if any. */
   readonly projectionHead?: ProjectionHead;
 
-  private readonly towers: ClipTowers;
+  private readonly towers: Towers;
   private readonly fetchOptions;
 
-  constructor(fields: ImageEmbeddingsParams = {}) {
+  /** `towers` is for subclasses with another kind of model (see ImageEncoderEmbeddings). */
+  constructor(fields: ImageEmbeddingsParams = {}, towers: TowersFactory = (options, inference) => new ClipTowers(options, inference)) {
     // Local inference fails the same way twice: retrying only doubles the wait.
     super({ maxRetries: 0, ...fields });
     this.model = fields.model ?? this.model;
@@ -141,7 +142,7 @@ export class ImageEmbeddings extends Embeddings {
       maxDownloadBytes: checkPositiveInteger("maxDownloadBytes", fields.maxDownloadBytes ?? REMOTE_FETCH_DEFAULTS.maxDownloadBytes),
       maxRedirects: checkNonNegativeInteger("maxRedirects", fields.maxRedirects ?? REMOTE_FETCH_DEFAULTS.maxRedirects),
     };
-    this.towers = new ClipTowers({
+    this.towers = towers({
       model: this.model,
       dtype: this.dtype,
       localFilesOnly: fields.localFilesOnly ?? false,

@@ -35,7 +35,20 @@ export interface TextTower {
   embed(texts: string[]): Promise<Float32Array>;
 }
 
-export class ClipTowers {
+/** What ImageEmbeddings needs from a model: CLIP's two towers here, an image-only backbone in src/encoders. */
+export interface Towers {
+  readonly source: ResolvedModelSource;
+  imageTower(): Promise<ImageTower>;
+  textTower(): Promise<TextTower>;
+  /** The embedding size, from `config.json` alone (no weights are loaded). */
+  embeddingDimension(): Promise<number>;
+  dispose(): Promise<void>;
+}
+
+/** Makes the towers for a model; ImageEncoderEmbeddings passes its own. */
+export type TowersFactory = (options: ModelSourceOptions, inference: InferenceThread) => Towers;
+
+export class ClipTowers implements Towers {
   readonly source: ResolvedModelSource;
   private readonly image = new Lazy(() => this.loadImageTower());
   private readonly text = new Lazy(() => this.loadTextTower());

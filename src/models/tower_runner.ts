@@ -6,13 +6,20 @@
  * thread so the event loop stays responsive. Tokenizers and processor configs are cheap
  * and stay on the caller's thread (clip_towers.ts).
  */
-import { CLIPTextModelWithProjection, CLIPVisionModelWithProjection, Tensor, type PreTrainedModel } from "@huggingface/transformers";
+import { AutoModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, Tensor, type PreTrainedModel } from "@huggingface/transformers";
 import { isMainThread } from "node:worker_threads";
 import { Lazy } from "../utils/lazy.js";
 import { pretrainedOptions, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
 import { claimOnnxThread } from "./onnx_thread.js";
 
-export type Tower = "vision" | "text";
+/** CLIP's two towers, or an image-only backbone (ViT, DINOv2, ResNet, ConvNeXt) loaded with AutoModel. */
+export type Tower = "vision" | "text" | "backbone";
+
+/** A backbone's raw output: `[batch, tokens, dim]` or `[batch, channels, height, width]`. */
+export interface BackboneOutput {
+  data: Float32Array;
+  dims: number[];
+}
 
 /** What loading a tower tells the caller. */
 export interface TowerInfo {
@@ -27,6 +34,8 @@ export interface TowerRunner {
   runVision(pixels: Float32Array, dims: [number, number, number, number]): Promise<Float32Array>;
   /** Token ids and attention mask, `[batch, length]`; returns `batch` embeddings, flat. */
   runText(inputIds: BigInt64Array, attentionMask: BigInt64Array, dims: [number, number]): Promise<Float32Array>;
+  /** An image-only backbone's `last_hidden_state` for `[batch, 3, height, width]` pixels. */
+  runBackbone(pixels: Float32Array, dims: [number, number, number, number]): Promise<BackboneOutput>;
   /** Frees the sessions. The runner stays usable: the next call loads again. */
   dispose(): Promise<void>;
 }
@@ -35,6 +44,7 @@ export interface TowerRunner {
 export class InProcessRunner implements TowerRunner {
   private readonly vision = new Lazy(() => CLIPVisionModelWithProjection.from_pretrained(this.source.id, this.loadOptions()));
   private readonly text = new Lazy(() => CLIPTextModelWithProjection.from_pretrained(this.source.id, this.loadOptions()));
+  private readonly backbone = new Lazy(() => AutoModel.from_pretrained(this.source.id, this.loadOptions()));
   private readonly loaded = new Set<PreTrainedModel>();
 
   constructor(
@@ -44,7 +54,7 @@ export class InProcessRunner implements TowerRunner {
 
   async load(tower: Tower): Promise<TowerInfo> {
     const model = await this.model(tower);
-    if (tower === "vision") return {};
+    if (tower !== "text") return {};
     const config = model.config as unknown as { max_position_embeddings?: number; text_config?: { max_position_embeddings?: number } };
     return { maxPositionEmbeddings: config.max_position_embeddings ?? config.text_config?.max_position_embeddings };
   }
@@ -61,17 +71,26 @@ export class InProcessRunner implements TowerRunner {
     return toFloat32(output.text_embeds as Tensor);
   }
 
+  async runBackbone(pixels: Float32Array, dims: [number, number, number, number]): Promise<BackboneOutput> {
+    const model = await this.model("backbone");
+    const output = await model({ pixel_values: new Tensor("float32", pixels, dims) });
+    const hidden = output.last_hidden_state as Tensor | undefined;
+    if (!hidden) throw new Error(`the model gave no last_hidden_state (outputs: ${Object.keys(output).join(", ")})`);
+    return { data: toFloat32(hidden), dims: hidden.dims };
+  }
+
   async dispose(): Promise<void> {
     const models = [...this.loaded];
     this.loaded.clear();
     this.vision.reset();
     this.text.reset();
+    this.backbone.reset();
     await Promise.all(models.map((m) => m.dispose()));
   }
 
   private async model(tower: Tower): Promise<PreTrainedModel> {
     if (isMainThread) claimOnnxThread("main");
-    const model = await (tower === "vision" ? this.vision : this.text).get();
+    const model = await { vision: this.vision, text: this.text, backbone: this.backbone }[tower].get();
     this.loaded.add(model);
     return model;
   }

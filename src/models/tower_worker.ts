@@ -36,6 +36,10 @@ port.on("message", async (request: WorkerRequest) => {
         const embeds = await runner.runText(request.inputIds, request.attentionMask, request.dims);
         return reply(request.id, embeds, [embeds.buffer as ArrayBuffer]);
       }
+      case "backbone": {
+        const output = await runner.runBackbone(request.pixels, request.dims);
+        return reply(request.id, output, [output.data.buffer as ArrayBuffer]);
+      }
       case "dispose":
         runners.delete(request.runner);
         return reply(request.id, await runner.dispose());

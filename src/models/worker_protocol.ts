@@ -15,6 +15,7 @@ export type WorkerRequest = { id: number; runner: number } & (
   | { op: "load"; tower: Tower }
   | { op: "vision"; pixels: Float32Array; dims: [number, number, number, number] }
   | { op: "text"; inputIds: BigInt64Array; attentionMask: BigInt64Array; dims: [number, number] }
+  | { op: "backbone"; pixels: Float32Array; dims: [number, number, number, number] }
   | { op: "dispose" }
 );
 

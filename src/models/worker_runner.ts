@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ModelLoadProgress, ModelSourceOptions, ResolvedModelSource } from "./model_source.js";
 import { claimOnnxThread } from "./onnx_thread.js";
-import type { Tower, TowerInfo, TowerRunner } from "./tower_runner.js";
+import type { BackboneOutput, Tower, TowerInfo, TowerRunner } from "./tower_runner.js";
 import type { RunnerSetup, WorkerReply, WorkerRequest } from "./worker_protocol.js";
 
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, "id"> : never) : never;
@@ -96,6 +96,10 @@ export class WorkerRunner implements TowerRunner {
 
   async runText(inputIds: BigInt64Array, attentionMask: BigInt64Array, dims: [number, number]): Promise<Float32Array> {
     return (await this.call({ op: "text", inputIds, attentionMask, dims }, [...transferable(inputIds), ...transferable(attentionMask)])) as Float32Array;
+  }
+
+  async runBackbone(pixels: Float32Array, dims: [number, number, number, number]): Promise<BackboneOutput> {
+    return (await this.call({ op: "backbone", pixels, dims }, transferable(pixels))) as BackboneOutput;
   }
 
   async dispose(): Promise<void> {

@@ -31,6 +31,8 @@ export interface StoreManifest {
   normalized: boolean;
   /** Identity of the projection head applied after the encoder, or null. */
   projectionHead: string | null;
+  /** Image-only encoders (ImageEncoderEmbeddings): the pooling that made the vectors. Absent or null for CLIP. */
+  pooling?: string | null;
   /** Live entries (deleted ones excluded). */
   count: number;
   savedAt: string;
@@ -510,6 +512,7 @@ export class ImageFaissStore extends FaissStore {
       indexType: this.indexType,
       normalized: this.metric === "cosine" || (embeddings?.normalize ?? false),
       projectionHead: embeddings?.projectionHead?.id ?? null,
+      pooling: poolingOf(embeddings),
       count: this.size,
       savedAt: new Date().toISOString(),
     };
@@ -533,6 +536,12 @@ export class ImageFaissStore extends FaissStore {
   }
 }
 
+/** ImageEncoderEmbeddings' pooling (it has one), or null for CLIP models. */
+function poolingOf(embeddings: ImageEmbeddings | undefined): string | null {
+  const pooling = (embeddings as { pooling?: unknown } | undefined)?.pooling;
+  return typeof pooling === "string" ? pooling : null;
+}
+
 /** Local model directories are compared by absolute path, Hub ids as written. */
 function modelIdentity(model: string): string {
   return model.startsWith(".") || model.startsWith("/") ? resolve(model) : model;
@@ -545,6 +554,13 @@ async function checkCompatible(manifest: StoreManifest, embeddings: EmbeddingsIn
     throw new Error(
       `The index in ${directory} was built with model "${manifest.model}", but these embeddings use "${model}". ` +
         `Vectors from different models are not comparable: load it with the same model, or re-index.`,
+    );
+  }
+  const pooling = poolingOf(embeddings);
+  if ((manifest.pooling ?? null) !== pooling) {
+    throw new Error(
+      `The index in ${directory} was built with pooling "${manifest.pooling ?? "none (CLIP)"}", but these embeddings use "${pooling ?? "none (CLIP)"}". ` +
+        `Vectors pooled differently are not comparable: load it with the same pooling, or re-index.`,
     );
   }
   const head = embeddings.projectionHead?.id ?? null;
