@@ -101,7 +101,7 @@ async function bulk(report: Report) {
 async function training(report: Report) {
   const count = quick ? 2000 : 10_000;
   console.log(`training a projection head over ${count} embeddings`);
-  report.training = child(tsx("train_head.ts"), { count, epochs: quick ? 2 : 5, hiddenDim: 512 }, `trainProjectionHead, ${count} × 512-d`);
+  report.training = child(tsx("train_head.ts"), { count, epochs: quick ? 3 : 100, patience: 5, hiddenDim: 512 }, `trainProjectionHead, ${count} × 512-d`);
 }
 
 async function memory(report: Report) {

@@ -1,13 +1,14 @@
 /**
  * Training speed: trainProjectionHead over N embeddings of 512 dimensions (synthetic:
  * 50 classes whose signal hides under nuisance dimensions), mlp 512 → hidden → 512,
- * triplet loss with batch-hard mining, a fixed number of epochs (no early stop).
+ * triplet loss with batch-hard mining, Adam, early stopping on the validation split (as
+ * a user would run it).
  */
 import { trainProjectionHead } from "../../src/index.js";
 import { seededRandom } from "../../src/training/random.js";
 import { readArgs, report } from "./child.js";
 
-const args = readArgs<{ count: number; epochs: number; hiddenDim: number }>();
+const args = readArgs<{ count: number; epochs: number; patience: number; hiddenDim: number }>();
 const DIM = 512;
 const random = seededRandom(9);
 const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
@@ -21,7 +22,7 @@ const trained = await trainProjectionHead({
   loss: { type: "triplet" },
   head: { kind: "mlp", hiddenDim: args.hiddenDim },
   epochs: args.epochs,
-  patience: args.epochs,
+  patience: args.patience,
   learningRate: 1e-3,
 });
-report({ count: args.count, epochs: trained.history.length, seconds: trained.seconds, baseline: trained.baseline, validation: trained.validation });
+report({ count: args.count, epochs: trained.history.length, bestEpoch: trained.bestEpoch, seconds: trained.seconds, baseline: trained.baseline, validation: trained.validation });
