@@ -1,5 +1,6 @@
 /**
- * Runs the two ONNX towers. This is the expensive, blocking part of embedding:
+ * Runs the ONNX models: CLIP's two towers, or an image-only backbone. This is the
+ * expensive, blocking part of embedding:
  * onnxruntime-node's `run()` holds the thread it is called on for the whole batch
  * (about half a second for 8 images on ViT-B/32 here). `InProcessRunner` runs it on
  * the calling thread; `WorkerRunner` (worker_runner.ts) runs the same code in a worker
