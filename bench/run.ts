@@ -113,7 +113,7 @@ async function memory(report: Report) {
 
 async function serve(report: Report) {
   console.log("load test of serve: 50 connections, 30 s, text search (tiny-clip index of 240 images)");
-  report.serve = child(tsx("serve_load.ts"), { model: TINY_CLIP, workDir: join(CACHE, "serve"), connections: 50, seconds: quick ? 10 : 30 }, "autocannon against serve");
+  report.serve = child(tsx("serve_load.ts"), { model: TINY_CLIP, workDir: join(CACHE, "serve"), connections: 50, seconds: quick ? 10 : 30, warmUpSeconds: quick ? 5 : 15 }, "autocannon against serve");
 }
 
 function machine(): Report["machine"] {
