@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { AIMessage, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { StringOutputParser } from "@langchain/core/output_parsers";
-import { RunnableLambda, RunnablePassthrough, RunnableSequence } from "@langchain/core/runnables";
+import { RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
 import type { DocumentInterface } from "@langchain/core/documents";
 import { ImageEmbeddings, ImageFaissStore, MultimodalRetriever, imageContentBlocks } from "../src/index.js";
 import { ScriptedChatModel } from "./shared/scripted_chat_model.js";
@@ -43,15 +43,20 @@ const toMessages = RunnableLambda.from(({ question, docs }: { question: string; 
   new HumanMessage({ contentBlocks: [{ type: "text", text: question }, ...imageContentBlocks(docs)] }),
 ]);
 
+// The retriever gets a search phrase, the chat model the user's question.
 const chain = RunnableSequence.from([
-  { question: new RunnablePassthrough<string>(), docs: retriever },
+  {
+    question: RunnableLambda.from((input: { question: string; search: string }) => input.question),
+    docs: RunnableLambda.from((input: { question: string; search: string }) => input.search).pipe(retriever),
+  },
   toMessages,
   model,
   new StringOutputParser(),
 ]);
 
 const question = "Which of these shapes is a red circle?";
-const answer = await chain.invoke(question);
+const search = "a red circle";
+const answer = await chain.invoke({ question, search });
 console.log(`Question: ${question}`);
 console.log(`Answer:   ${answer}\n`);
 
@@ -66,7 +71,7 @@ for (const block of model.calls[0].at(-1)!.contentBlocks) {
     console.log(`  image  ${block.mimeType}, ${bytes.length} bytes, sha256 ${sha256(bytes).slice(0, 12)}`);
   }
 }
-const retrieved = await retriever.invoke(question);
+const retrieved = await retriever.invoke(search);
 console.log("\nThe retrieved files:");
 for (const doc of retrieved) {
   console.log(`  ${show(doc.metadata.source)}  sha256 ${sha256(await readFile(doc.metadata.source)).slice(0, 12)}`);

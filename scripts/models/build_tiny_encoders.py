@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).parent))
 import clip_common as cc  # noqa: E402
 
-IMAGES = ["red-circle-96.png", "green-triangle-800x600.jpg"]
+IMAGES = ["red-circle-80.png", "green-triangle-800x600.jpg"]
 
 
 def export(model, out: Path, size: int, pooler: bool) -> None:

@@ -3,8 +3,8 @@
 What
     1. Writes small fixture images to test/fixtures/images/ (each shows one of the 24
        "colour shape" classes; the class is recorded in the JSON):
-         red-circle-96.png          exactly S x S (S = 96, the model input size), RGB
-         blue-square-96.png         exactly S x S, RGB
+         red-circle-<S>.png         exactly S x S (S = the model input size, 80 for tiny-clip), RGB
+         blue-square-<S>.png        exactly S x S, RGB
          green-triangle-800x600.jpg large, landscape, JPEG
          purple-star-600x800.jpg    large, portrait, JPEG
          orange-star-exif6.jpg      JPEG with EXIF Orientation = 6: pixels are stored rotated
@@ -120,9 +120,9 @@ def gradient_bg(size, c1, c2):
     return Image.fromarray(np.broadcast_to(np.rint(arr), (h, w, 3)).astype(np.uint8))
 
 
-def make_images(out_dir: Path) -> list[dict]:
+def make_images(out_dir: Path, S: int) -> list[dict]:
+    """S: the model's input size (two images are drawn at exactly that size)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    S = 96
     items = []
 
     def save(name, img, cls, note=None, **save_kw):
@@ -130,8 +130,9 @@ def make_images(out_dir: Path) -> list[dict]:
         img.save(path, **save_kw)
         items.append({"file": name, "class": cls, **({"note": note} if note else {})})
 
-    save("red-circle-96.png", draw_shape((S, S), "circle", (255, 0, 0), 48, 48, 30), "red circle", optimize=True)
-    save("blue-square-96.png", draw_shape((S, S), "square", (0, 0, 255), 46, 50, 34, angle=0.2, bg=(240, 240, 240)),
+    k = S / 96  # the drawing was designed at 96 px
+    save(f"red-circle-{S}.png", draw_shape((S, S), "circle", (255, 0, 0), 48 * k, 48 * k, 30 * k), "red circle", optimize=True)
+    save(f"blue-square-{S}.png", draw_shape((S, S), "square", (0, 0, 255), 46 * k, 50 * k, 34 * k, angle=0.2, bg=(240, 240, 240)),
          "blue square", optimize=True)
 
     img = draw_shape((800, 600), "triangle", (0, 128, 0), 410, 310, 200, bg=(250, 250, 245))
@@ -204,7 +205,8 @@ def main():
     if not (args.torch_weights / "config.json").exists():
         raise SystemExit(f"{args.torch_weights} missing: run scripts/models/build_tiny_clip.py first")
 
-    items = make_images(args.images)
+    size = json.loads((args.model / "preprocessor_config.json").read_text())["crop_size"]
+    items = make_images(args.images, size["height"] if isinstance(size, dict) else int(size))
 
     proc = CLIPImageProcessor.from_pretrained(str(args.model))  # PIL backend without torchvision
     tok = AutoTokenizer.from_pretrained(str(args.model))

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ImageEmbeddings } from "../../src/index.js";
 import { FIXTURE_IMAGES, ROOT, TINY_CLIP } from "../helpers/fixtures.js";
 
-const IMAGE = join(FIXTURE_IMAGES, "red-circle-96.png");
+const IMAGE = join(FIXTURE_IMAGES, "red-circle-80.png");
 
 function embedInChild(inference: string, ...flags: string[]) {
   const run = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "test/helpers/embed_in_child.ts", TINY_CLIP, IMAGE, inference, ...flags], {

@@ -60,7 +60,7 @@ describe("image-only encoders", () => {
   });
 
   it("refuses cls pooling on a CNN, unknown poolings, and text, each saying why", async () => {
-    await expect(make({ model: TINY_RESNET, pooling: "cls" }).embedImage(join(FIXTURE_IMAGES, "red-circle-96.png"))).rejects.toThrow(
+    await expect(make({ model: TINY_RESNET, pooling: "cls" }).embedImage(join(FIXTURE_IMAGES, "red-circle-80.png"))).rejects.toThrow(
       /pooling "cls" makes no sense for .*tiny-resnet" \(resnet\): its output has no CLS token \(a CNN gives a feature map\)\. Use mean, max or attention/,
     );
     expect(() => make({ model: TINY_VIT, pooling: "sum" as never })).toThrow(/Expected one of cls, mean, max, attention for pooling/);
@@ -72,7 +72,7 @@ describe("image-only encoders", () => {
     const { dir, cleanup } = await tempDir("lie-enc-");
     try {
       const embeddings = make({ model: TINY_VIT });
-      const files = Object.keys(reference).concat(["blue-square-96.png", "purple-star-600x800.jpg", "green-star.webp", "orange-circle-40x30.png"]);
+      const files = Object.keys(reference).concat(["blue-square-80.png", "purple-star-600x800.jpg", "green-star.webp", "orange-circle-40x30.png"]);
       const store = await ImageFaissStore.fromImages(files.map((f) => join(FIXTURE_IMAGES, f)), embeddings);
       const retriever = new MultimodalRetriever({ vectorStore: store, k: 1 });
       for (const file of files) {

@@ -2,8 +2,9 @@
  * Runs every example in examples/ offline with tiny-clip, as a user would
  * (`npx tsx examples/<name>.ts`), and checks what it prints.
  *
- * tiny-clip tells colours apart far better than shapes (docs/models.md), so the search
- * checks here are on colour.
+ * tiny-clip's held-out class accuracy is 0.948 (docs/models.md): the checks ask for
+ * the right class where the examples search for a class, and the right colour where
+ * the query arithmetic changes only the colour.
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -47,19 +48,20 @@ function resultsUnder(out: string, title: string): { score: number; file: string
 const isDescending = (scores: number[]) => scores.every((s, i) => i === 0 || s <= scores[i - 1]);
 
 describe("examples", () => {
-  it("text_to_image: indexes 72 images and finds each described colour, with and without a filter", () => {
+  it("text_to_image: indexes 72 images and finds each described class, with and without a filter", () => {
     const out = runExample("text_to_image");
     expect(out).toContain("Indexed 72 images with ");
     expect(out).toContain("(64-d vectors)");
-    for (const [query, colour] of [["a red circle", "red"], ["a photo of a blue star", "blue"], ["yellow triangle", "yellow"]]) {
+    for (const [query, label] of [["a red circle", "red-circle"], ["a photo of a blue star", "blue-star"], ["yellow triangle", "yellow-triangle"]]) {
       const hits = resultsUnder(out, `"${query}"`);
       expect(hits).toHaveLength(3);
       expect(isDescending(hits.map((h) => h.score))).toBe(true);
-      for (const hit of hits) expect(hit.file).toMatch(new RegExp(`^${colour}-\\w+-\\d\\.png$`));
+      for (const hit of hits) expect(hit.file).toMatch(new RegExp(`^${label}-\\d\\.png$`));
     }
     const greens = resultsUnder(out, `"a star", only green images:`);
     expect(greens).toHaveLength(3);
     for (const hit of greens) expect(hit.file).toMatch(/^green-/);
+    expect(greens[0].file).toMatch(/^green-star-/);
   });
 
   it("image_to_image: finds images like the probe, leaves the probe out, and accepts bytes and MMR", () => {
@@ -69,7 +71,9 @@ describe("examples", () => {
     const hits = resultsUnder(out, `Like ${/^Like (\S+):$/m.exec(out)![1]}:`);
     expect(hits).toHaveLength(4);
     expect(hits.map((h) => h.file)).not.toContain(probe);
-    for (const hit of hits) expect(hit.file).toMatch(/^purple-/);
+    // The other two purple squares first, then images sharing the colour or the shape.
+    expect(hits.slice(0, 2).map((h) => h.file).sort()).toEqual(["purple-square-0.png", "purple-square-1.png", "purple-square-2.png"].filter((f) => f !== probe));
+    for (const hit of hits) expect(hit.file).toMatch(/^purple-|-square-/);
     expect(isDescending(hits.map((h) => h.score))).toBe(true);
     const byBytes = /^As bytes: (.*)$/m.exec(out)![1].split(", ").map((p) => p.split("/").at(-1));
     expect(byBytes).toEqual(hits.map((h) => h.file));
@@ -102,7 +106,7 @@ describe("examples", () => {
     const blocks = received.split("\n").slice(1).filter(Boolean);
     expect(blocks[0]).toBe("  text   Which of these shapes is a red circle?");
     const imageHashes = blocks.flatMap((b) => /^ {2}image {2}image\/png, \d+ bytes, sha256 ([0-9a-f]{12})$/.exec(b)?.[1] ?? []);
-    const captions = blocks.filter((b) => /^ {2}text {3}\[\d\] \S+red-\w+-\d\.png \(score 0\.\d{3}\)$/.test(b));
+    const captions = blocks.filter((b) => /^ {2}text {3}\[\d\] \S+red-circle-\d\.png \(score 0\.\d{3}\)$/.test(b));
     expect(imageHashes).toHaveLength(3);
     expect(captions).toHaveLength(3);
     const files = out.slice(out.indexOf("The retrieved files:")).split("\n").slice(1).filter(Boolean);

@@ -10,7 +10,7 @@ import { ImageEmbeddings, ImageFaissStore, ProjectionHead, loadProjectionHead, s
 import { seededRandom } from "../../src/training/random.js";
 import { FIXTURE_IMAGES, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 
-const IMAGES = ["red-circle-96.png", "blue-square-96.png", "green-triangle-800x600.jpg", "purple-star-600x800.jpg"].map((f) => join(FIXTURE_IMAGES, f));
+const IMAGES = ["red-circle-80.png", "blue-square-80.png", "green-triangle-800x600.jpg", "purple-star-600x800.jpg"].map((f) => join(FIXTURE_IMAGES, f));
 
 describe("projection heads with tiny-clip", () => {
   let dir: string;
