@@ -126,4 +126,16 @@ describe("examples", () => {
     expect(results[0].source.endsWith(answer[1])).toBe(true);
     expect(Number(answer[2])).toBe(results[0].score);
   });
+
+  it("fine_tune_head: a head trained on shape folders lifts held-out shape precision@10 far above plain search", () => {
+    const out = runExample("fine_tune_head");
+    expect(out).toMatch(/^Trained a mlp head in [\d.]+ s \(best epoch \d+\)\.$/m);
+    const [, before, after] = /^Held-out precision@10 by shape \(72 new images\): (\d\.\d\d) → (\d\.\d\d)$/m.exec(out)!.map(Number);
+    expect(before).toBeLessThanOrEqual(0.8);
+    expect(after).toBeGreaterThanOrEqual(0.95);
+    // With the head, the red star's nearest images after its own class are stars of other colours.
+    const withHead = resultsUnder(out, /^(Like \S+, with the head:)$/m.exec(out)![1]);
+    expect(withHead).toHaveLength(4);
+    expect(withHead.filter((h) => h.file.match(/^(?!red)\w+-\d\.png$/)).length).toBeGreaterThanOrEqual(2);
+  });
 });
