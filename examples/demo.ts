@@ -77,7 +77,7 @@ async function main() {
   console.log(`$ image-embeddings search "${arithmetic}" -k 3`);
   console.log(indent(formatHits(await searchIndex(store, arithmetic, { k: 3 }))));
 
-  const threshold = 0.98;
+  const threshold = 0.995;
   const groups = duplicateGroups(store, threshold);
   const shown = groups.filter((g) => g.images.some((i) => i.paths.some((p) => p.includes(`${sep}copies${sep}`))));
   console.log(`$ image-embeddings duplicates --threshold ${threshold}   (the groups with the two planted duplicates)`);
