@@ -111,11 +111,17 @@ export async function writeReport(report: Report, file: string) {
     const b = report.bulk;
     out.push(`## Adding ${b.count.toLocaleString("en")} vectors (512-d) with their Documents`, "");
     out.push("| how | vectors/s | vs one at a time |", "|---|---|---|");
-    const line = (name: string, r: any) => out.push(`| ${name} | ${Math.round(r.perSecond).toLocaleString("en")}${r.added < b.count ? ` (${r.added.toLocaleString("en")} added in the ${Math.round(r.seconds)} s cap)` : ""} | ${round(r.perSecond / b.oneByOne.perSecond, 1)}× |`);
+    const line = (name: string, r: any) => out.push(`| ${name} | ${Math.round(r.perSecond).toLocaleString("en")}${r.added < b.count ? ` (${r.added.toLocaleString("en")} added in the ${Math.round(r.seconds)} s cap)` : ""} | ${round(r.perSecond / b.oneByOne.perSecond, 2)}× |`);
     line("ImageFaissStore.addVectors, one call (bulk: one native add per chunk)", b.bulk);
     line("ImageFaissStore.addVectors, one call per vector", b.oneByOne);
     line("@langchain/community FaissStore.addVectors, one call (faiss once per vector)", b.community);
-    out.push("");
+    out.push(
+      "",
+      "Bulk and one-at-a-time adds run at the same speed here: both are bound by faiss-node, which copies every float out of",
+      "a JS array with its own V8 handle (the store sends it 8,192 floats per call, the fastest size measured). Both are",
+      `${round(b.bulk.perSecond / b.community.perSecond, 0)}× faster than @langchain/community's FaissStore on the same 100k vectors.`,
+      "",
+    );
   }
 
   if (report.training) {
