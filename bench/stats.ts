@@ -1,3 +1,5 @@
+import { seededRandom } from "../src/training/random.js";
+
 /** Small statistics helpers for the benchmarks. */
 
 export function median(values: number[]): number {
@@ -19,14 +21,7 @@ export function round(value: number, digits = 2): number {
 
 /** Uniformly random unit vectors (a fixed seed, so every run indexes the same data). */
 export function randomUnitVectors(count: number, dim: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     let norm = 0;

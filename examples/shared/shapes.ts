@@ -3,6 +3,7 @@
  * tiny-clip never saw in training (it was trained on PIL drawings).
  */
 import sharp from "sharp";
+import { seededRandom } from "../../src/training/random.js";
 
 export const COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"] as const;
 export const SHAPES = ["circle", "square", "triangle", "star"] as const;
@@ -21,16 +22,7 @@ const FILLS: Record<Colour, string[]> = {
 const BACKGROUNDS = ["#ffffff", "#f2f2f2", "#d8d8d8", "#202020", "#8a8a8a", "#f5efe0"];
 
 /** A small deterministic PRNG (mulberry32) so every generated gallery is reproducible. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 export interface ShapeOptions {
   colour: Colour;
