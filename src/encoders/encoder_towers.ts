@@ -6,11 +6,10 @@
  * There is no text tower: text methods fail with an error that says so.
  */
 import { AutoConfig, AutoProcessor } from "@huggingface/transformers";
-import { ModelLoadError } from "../errors.js";
 import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
 import { inputSize } from "../images/preprocess.js";
 import type { ImageTower, InferenceThread, TextTower, Towers } from "../models/clip_towers.js";
-import { pretrainedOptions, resolveModelSource, type ModelSourceOptions, type ResolvedModelSource } from "../models/model_source.js";
+import { pretrainedOptions, resolveModelSource, withModelLoadErrors, type ModelSourceOptions, type ResolvedModelSource } from "../models/model_source.js";
 import { InProcessRunner, type TowerRunner } from "../models/tower_runner.js";
 import { WorkerRunner } from "../models/worker_runner.js";
 import { Lazy } from "../utils/lazy.js";
@@ -71,15 +70,10 @@ export class EncoderTowers implements Towers {
     await this.runner.dispose();
   }
 
-  private async withLoadErrors<T>(what: string, load: () => Promise<T>): Promise<T> {
-    try {
-      return await load();
-    } catch (error) {
-      if (error instanceof TypeError && /pooling/.test(error.message)) throw error;
-      const detail = (error as Error).message?.split("\n")[0] ?? String(error);
-      throw new ModelLoadError(this.options.model, this.source.lookedIn, `${what}: ${detail}`, { cause: error });
-    }
+  private withLoadErrors<T>(what: string, load: () => Promise<T>): Promise<T> {
+    return withModelLoadErrors(this.options, this.source, what, load);
   }
+
 
   private loadConfig(): Promise<BackboneConfig> {
     return this.withLoadErrors("reading config.json", async () => {

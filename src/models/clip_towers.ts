@@ -9,11 +9,10 @@
  * `TowerRunner`: in a worker thread by default, or on this thread.
  */
 import { AutoConfig, AutoProcessor, AutoTokenizer, type PreTrainedTokenizer } from "@huggingface/transformers";
-import { ModelLoadError } from "../errors.js";
 import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
 import { inputSize, type PixelSpec } from "../images/preprocess.js";
 import { Lazy } from "../utils/lazy.js";
-import { pretrainedOptions, resolveModelSource, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
+import { pretrainedOptions, resolveModelSource, withModelLoadErrors, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
 import { InProcessRunner, type TowerRunner } from "./tower_runner.js";
 import { WorkerRunner } from "./worker_runner.js";
 
@@ -82,14 +81,10 @@ export class ClipTowers implements Towers {
     await this.runner.dispose();
   }
 
-  private async withLoadErrors<T>(what: string, load: () => Promise<T>): Promise<T> {
-    try {
-      return await load();
-    } catch (error) {
-      const detail = (error as Error).message?.split("\n")[0] ?? String(error);
-      throw new ModelLoadError(this.options.model, this.source.lookedIn, `${what}: ${detail}`, { cause: error });
-    }
+  private withLoadErrors<T>(what: string, load: () => Promise<T>): Promise<T> {
+    return withModelLoadErrors(this.options, this.source, what, load);
   }
+
 
   private async loadDimension(): Promise<number> {
     return this.withLoadErrors("reading config.json", async () => {

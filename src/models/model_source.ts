@@ -7,6 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { env } from "@huggingface/transformers";
+import { ModelLoadError } from "../errors.js";
 
 /** Weight precisions; each maps to an ONNX file suffix (fp32 → `model.onnx`, q8 → `model_quantized.onnx`, ...). */
 export type ModelDtype = "fp32" | "fp16" | "q8" | "int8" | "uint8" | "q4" | "bnb4" | "q4f16";
@@ -71,4 +72,14 @@ export function pretrainedOptions(options: ModelSourceOptions, source: ResolvedM
     dtype: options.dtype,
     session_options: options.sessionOptions,
   };
+}
+
+/** Runs a load step, turning any failure into a ModelLoadError that names the model, where it was looked for, and the step. */
+export async function withModelLoadErrors<T>(options: ModelSourceOptions, source: ResolvedModelSource, what: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const detail = (error as Error).message?.split("\n")[0] ?? String(error);
+    throw new ModelLoadError(options.model, source.lookedIn, `${what}: ${detail}`, { cause: error });
+  }
 }
