@@ -181,7 +181,7 @@ export class ImageEmbeddings extends Embeddings {
     const vectors: number[][] = new Array(texts.length);
     for (const batch of chunkArray(order, this.batchSize)) {
       const flat = await this.caller.call(() => tower.embed(batch.map((i) => texts[i])));
-      this.finish(flat, batch.length).forEach((vector, j) => (vectors[batch[j]] = vector));
+      (await this.finish(flat, batch.length)).forEach((vector, j) => (vectors[batch[j]] = vector));
     }
     return vectors;
   }
@@ -281,14 +281,15 @@ export class ImageEmbeddings extends Embeddings {
   }
 
   /** Encoder output rows → the returned vectors: through the head if there is one, else normalised as asked. */
-  private finish(flat: Float32Array, rows: number): number[][] {
+  private async finish(flat: Float32Array, rows: number): Promise<number[][]> {
     const head = this.projectionHead;
     if (!head) return splitRows(flat, rows, this.normalize);
     const width = flat.length / rows;
     if (width !== head.shape.inputDim) {
       throw new Error(`The projection head takes ${head.shape.inputDim}-d vectors, but model "${this.model}" makes ${width}-d vectors`);
     }
-    const z = head.forward(Float64Array.from(flat), rows).z;
+    // Exact float64 maths on this thread: onnxruntime may belong to the inference worker.
+    const { z } = await head.forward(Float64Array.from(flat), rows);
     const d = head.shape.outputDim;
     return Array.from({ length: rows }, (_, r) => Array.from(z.subarray(r * d, (r + 1) * d)));
   }
@@ -303,7 +304,7 @@ export class ImageEmbeddings extends Embeddings {
       const pixels = new Float32Array(good.length * tower.pixelsPerImage);
       good.forEach((p, i) => pixels.set(p.pixels!, i * tower.pixelsPerImage));
       const flat = await this.caller.call(() => tower.embed(pixels, good.length));
-      vectors.push(...this.finish(flat, good.length));
+      vectors.push(...(await this.finish(flat, good.length)));
     }
     let g = 0;
     return prepared.map((p) =>

@@ -23,3 +23,8 @@ export function claimOnnxThread(wanted: InferenceThread): void {
     );
   }
 }
+
+/** The thread this process runs models on, once one has claimed it. */
+export function onnxThreadOwner(): InferenceThread | undefined {
+  return owner;
+}

@@ -1,11 +1,14 @@
 /**
  * The shared inference worker behind `WorkerRunner`: one per process, hosting one
- * `InProcessRunner` per ImageEmbeddings instance. Built as its own entry
+ * `InProcessRunner` per ImageEmbeddings instance, and training projection heads (their
+ * matrix products need onnxruntime, which lives on this thread). Built as its own entry
  * (dist/tower_worker.js and .cjs) so that it loads without the rest of the package.
  */
 import { parentPort } from "node:worker_threads";
 import type { ModelLoadProgress } from "./model_source.js";
 import { InProcessRunner } from "./tower_runner.js";
+import { onnxEngine } from "../training/matrix_engine.js";
+import { runTrainingJob } from "../training/train_head.js";
 import type { WorkerReply, WorkerRequest } from "./worker_protocol.js";
 
 const port = parentPort;
@@ -15,6 +18,10 @@ const runners = new Map<number, InProcessRunner>();
 
 port.on("message", async (request: WorkerRequest) => {
   try {
+    if (request.op === "train") {
+      const outcome = await runTrainingJob(request.job, onnxEngine, (epoch) => port.postMessage({ id: request.id, epoch } satisfies WorkerReply));
+      return reply(request.id, outcome, [outcome.params.buffer as ArrayBuffer]);
+    }
     if (request.op === "open") {
       const { setup } = request;
       const progressCallback = setup.forwardProgress

@@ -16,9 +16,10 @@ import type { ModelLoadProgress, ModelSourceOptions, ResolvedModelSource } from 
 import { claimOnnxThread } from "./onnx_thread.js";
 import type { BackboneOutput, Tower, TowerInfo, TowerRunner } from "./tower_runner.js";
 import type { RunnerSetup, WorkerReply, WorkerRequest } from "./worker_protocol.js";
+import type { EpochStats, TrainingJob, TrainingOutcome } from "../training/train_head.js";
 
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, "id"> : never) : never;
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; onEpoch?: (stats: EpochStats) => void };
 
 /** The process's inference worker: request/reply over one message port. */
 class InferenceWorker {
@@ -43,8 +44,9 @@ class InferenceWorker {
     this.worker.unref();
     this.worker.on("message", (message: WorkerReply) => {
       if (message.progress) return this.progress.get(message.runner)?.(message.progress);
+      if (message.epoch) return this.pending.get(message.id)?.onEpoch?.(message.epoch);
       const entry = this.settle(message.id!);
-      if (message.error) entry?.reject(Object.assign(new Error(message.error.message), { name: message.error.name }));
+      if (message.error) entry?.reject(rebuildError(message.error));
       else entry?.resolve(message.value);
     });
     // A dead worker cannot be replaced: onnxruntime stays bound to its thread (onnx_thread.ts).
@@ -56,12 +58,12 @@ class InferenceWorker {
     this.worker.on("exit", (code) => die(new Error(`The inference worker exited (code ${code}); restart the process to run models again`)));
   }
 
-  request(request: Request, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  request(request: Request, transfer: ArrayBuffer[] = [], onEpoch?: (stats: EpochStats) => void): Promise<unknown> {
     if (this.died) return Promise.reject(this.died);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, onEpoch });
       this.worker.postMessage({ ...request, id }, transfer);
     });
   }
@@ -72,6 +74,18 @@ class InferenceWorker {
     if (this.pending.size === 0) this.worker.unref();
     return entry;
   }
+}
+
+/** Errors cross threads as name and message; the common built-in types come back as themselves. */
+function rebuildError({ name, message }: { name: string; message: string }): Error {
+  const Type = ({ TypeError, RangeError } as Record<string, ErrorConstructor>)[name] ?? Error;
+  return Object.assign(new Type(message), { name });
+}
+
+/** Trains a projection head in the shared worker, where onnxruntime runs (train_head.ts decides). */
+export async function trainInWorker(job: TrainingJob, onEpoch?: (stats: EpochStats) => void): Promise<TrainingOutcome> {
+  const buffers = Object.values(job.data).flatMap((value) => (value instanceof Float64Array ? [value.buffer as ArrayBuffer] : []));
+  return (await InferenceWorker.shared().request({ op: "train", job }, buffers, onEpoch)) as TrainingOutcome;
 }
 
 let nextRunnerId = 1;

@@ -4,10 +4,13 @@
  * `linear` (one Linear layer) and `mlp` (Linear → ReLU → Linear). The output is always
  * L2-normalised, so cosine search works unchanged.
  *
- * All parameters live in one Float64Array (training needs the precision and a single
- * buffer makes the optimiser trivial); `forward` keeps what `backward` needs.
+ * All parameters live in one Float64Array (a single buffer makes the optimiser trivial).
+ * `forward` and `backward` do their matrix products on a `MatrixEngine`: float32
+ * onnxruntime for training, exact float64 JavaScript by default. `forward` keeps what
+ * `backward` needs.
  */
 import { createHash } from "node:crypto";
+import { exactEngine, transpose, type Floats, type MatrixEngine } from "./matrix_engine.js";
 
 export type HeadKind = "linear" | "mlp";
 
@@ -24,9 +27,11 @@ export interface HeadCache {
   n: number;
   x: Float64Array;
   hidden?: Float64Array; // after ReLU (mlp)
-  y: Float64Array; // before normalisation
-  norms: Float64Array;
+  norms: Float64Array; // |y| before normalisation
   z: Float64Array; // normalised output
+  engine: MatrixEngine;
+  /** Each layer's weights in the engine's float type, converted once for forward and backward. */
+  weights: Floats[];
 }
 
 export class ProjectionHead {
@@ -58,7 +63,7 @@ export class ProjectionHead {
   }
 
   /** Views into `params` ([W, b] per layer, W row-major `outputs × inputs`). */
-  layers(params: Float64Array = this.params): { weight: Float64Array; bias: Float64Array; inputs: number; outputs: number }[] {
+  layers(params: Float64Array = this.params): Layer[] {
     const { kind, inputDim, hiddenDim, outputDim } = this.shape;
     const dims = kind === "linear" ? [[inputDim, outputDim]] : [[inputDim, hiddenDim], [hiddenDim, outputDim]];
     let offset = 0;
@@ -70,13 +75,14 @@ export class ProjectionHead {
   }
 
   /** Applies the head to `n` rows of `x` (row-major), returning unit-length rows and the cache for backward. */
-  forward(x: Float64Array, n: number): HeadCache {
-    const [first, second] = this.layers();
+  async forward(x: Float64Array, n: number, engine: MatrixEngine = exactEngine): Promise<HeadCache> {
+    const layers = this.layers();
+    const weights = layers.map((layer) => engine.adopt(layer.weight));
     let hidden: Float64Array | undefined;
-    let y = affine(x, n, first);
-    if (second) {
+    let y = await affine(engine, x, n, layers[0], weights[0]);
+    if (layers[1]) {
       hidden = y.map((v) => (v > 0 ? v : 0));
-      y = affine(hidden, n, second);
+      y = await affine(engine, hidden, n, layers[1], weights[1]);
     }
     const d = this.shape.outputDim;
     const norms = new Float64Array(n);
@@ -87,12 +93,12 @@ export class ProjectionHead {
       norms[r] = Math.sqrt(s) || 1e-12;
       for (let j = 0; j < d; j++) z[r * d + j] = y[r * d + j] / norms[r];
     }
-    return { n, x, hidden, y, norms, z };
+    return { n, x, hidden, norms, z, engine, weights };
   }
 
   /** The gradient of the loss with respect to `params`, given its gradient with respect to the output `z`. */
-  backward(cache: HeadCache, dz: Float64Array): Float64Array {
-    const { n, x, hidden, norms, z } = cache;
+  async backward(cache: HeadCache, dz: Float64Array): Promise<Float64Array> {
+    const { n, x, hidden, norms, z, engine, weights } = cache;
     const d = this.shape.outputDim;
     // Through the normalisation z = y/|y|: dy = (dz − z (z·dz)) / |y|.
     const dy = new Float64Array(n * d);
@@ -105,21 +111,21 @@ export class ProjectionHead {
     const layers = this.layers();
     const gradLayers = this.layers(grad);
     if (layers.length === 1) {
-      affineBackward(x, n, dy, layers[0], gradLayers[0]);
+      await affineBackward(engine, x, n, dy, layers[0], weights[0], gradLayers[0], false);
     } else {
-      const dHidden = affineBackward(hidden!, n, dy, layers[1], gradLayers[1]);
+      const dHidden = (await affineBackward(engine, hidden!, n, dy, layers[1], weights[1], gradLayers[1], true))!;
       for (let i = 0; i < dHidden.length; i++) if (hidden![i] <= 0) dHidden[i] = 0;
-      affineBackward(x, n, dHidden, layers[0], gradLayers[0], false);
+      await affineBackward(engine, x, n, dHidden, layers[0], weights[0], gradLayers[0], false);
     }
     return grad;
   }
 
   /** One vector through the head (float64 maths), unit length. */
-  apply(vector: ArrayLike<number>): number[] {
+  async apply(vector: ArrayLike<number>): Promise<number[]> {
     if (vector.length !== this.shape.inputDim) {
       throw new RangeError(`the head takes ${this.shape.inputDim}-d vectors but got ${vector.length}-d`);
     }
-    return Array.from(this.forward(Float64Array.from(vector), 1).z);
+    return Array.from((await this.forward(Float64Array.from(vector), 1)).z);
   }
 
   /** A content id: the same weights always give the same id (recorded in store manifests). */
@@ -142,114 +148,40 @@ function checkShape(shape: HeadShape) {
   }
 }
 
-/**
- * out[r] = W · in[r] + b, in 4 × 4 tiles (four outputs for four rows): each load of a
- * weight or an input feeds four multiply-adds, which is what bounds this loop in
- * scalar JavaScript. Edges that do not fill a tile take the plain path.
- */
-function affine(input: Float64Array, n: number, layer: { weight: Float64Array; bias: Float64Array; inputs: number; outputs: number }): Float64Array {
-  const { weight, bias, inputs, outputs } = layer;
-  const out = new Float64Array(n * outputs);
-  const n4 = n - (n % 4);
-  const o4 = outputs - (outputs % 4);
-  for (let o = 0; o < o4; o += 4) {
-    const w0 = o * inputs;
-    const w1 = w0 + inputs;
-    const w2 = w1 + inputs;
-    const w3 = w2 + inputs;
-    for (let r = 0; r < n4; r += 4) {
-      const x0 = r * inputs;
-      const x1 = x0 + inputs;
-      const x2 = x1 + inputs;
-      const x3 = x2 + inputs;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
-      for (let i = 0; i < inputs; i++) {
-        const a0 = input[x0 + i], a1 = input[x1 + i], a2 = input[x2 + i], a3 = input[x3 + i];
-        const b0 = weight[w0 + i], b1 = weight[w1 + i], b2 = weight[w2 + i], b3 = weight[w3 + i];
-        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
-        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
-        s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
-        s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
-      }
-      const rows = [[s00, s01, s02, s03], [s10, s11, s12, s13], [s20, s21, s22, s23], [s30, s31, s32, s33]];
-      for (let dr = 0; dr < 4; dr++) for (let dq = 0; dq < 4; dq++) out[(r + dr) * outputs + o + dq] = rows[dr][dq] + bias[o + dq];
-    }
-  }
-  // The edges: outputs past the last full tile for every row, and rows past it for the tiled outputs.
-  for (let r = 0; r < n; r++) {
-    for (let o = r < n4 ? o4 : 0; o < outputs; o++) {
-      let s = bias[o];
-      const x = r * inputs;
-      const w = o * inputs;
-      for (let i = 0; i < inputs; i++) s += weight[w + i] * input[x + i];
-      out[r * outputs + o] = s;
-    }
-  }
-  return out;
+interface Layer {
+  weight: Float64Array;
+  bias: Float64Array;
+  inputs: number;
+  outputs: number;
 }
 
 /**
- * Accumulates dW and db into `grad`; returns d(input) unless told not to:
- * dW[o] += Σ_r g[r,o] · in[r] and dIn[r] += Σ_o g[r,o] · W[o], in the same 4 × 4 tiles.
+ * out = in · Wᵀ + b, computed as (W · inᵀ)ᵀ: W stays in its stored layout and only the
+ * batch-sized matrices are transposed.
  */
-function affineBackward(
+async function affine(engine: MatrixEngine, input: Float64Array, n: number, layer: Layer, weight: Floats): Promise<Float64Array> {
+  const { bias, inputs, outputs } = layer;
+  const product = await engine.multiply(weight, transpose(input, n, inputs), outputs, inputs, n); // outputs × n
+  const out = new Float64Array(n * outputs);
+  for (let o = 0; o < outputs; o++) for (let r = 0; r < n; r++) out[r * outputs + o] = product[o * n + r] + bias[o];
+  return out;
+}
+
+/** Writes dW = dOutᵀ · in and db = Σ_r dOut[r] into `grad`; returns d(input) = dOut · W when asked. */
+async function affineBackward(
+  engine: MatrixEngine,
   input: Float64Array,
   n: number,
   dOut: Float64Array,
-  layer: { weight: Float64Array; inputs: number; outputs: number },
+  layer: Layer,
+  weight: Floats,
   grad: { weight: Float64Array; bias: Float64Array },
-  wantInput = true,
-): Float64Array {
-  const { weight, inputs, outputs } = layer;
-  const dInput = new Float64Array(wantInput ? n * inputs : 0);
+  wantInput: boolean,
+): Promise<Float64Array | undefined> {
+  const { inputs, outputs } = layer;
   for (let r = 0; r < n; r++) for (let o = 0; o < outputs; o++) grad.bias[o] += dOut[r * outputs + o];
-  const n4 = n - (n % 4);
-  const o4 = outputs - (outputs % 4);
-  for (let o = 0; o < o4; o += 4) {
-    const w0 = o * inputs;
-    const w1 = w0 + inputs;
-    const w2 = w1 + inputs;
-    const w3 = w2 + inputs;
-    for (let r = 0; r < n4; r += 4) {
-      const g = (dr: number, dq: number) => dOut[(r + dr) * outputs + o + dq];
-      const g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g03 = g(0, 3), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2), g13 = g(1, 3);
-      const g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2), g23 = g(2, 3), g30 = g(3, 0), g31 = g(3, 1), g32 = g(3, 2), g33 = g(3, 3);
-      const x0 = r * inputs;
-      const x1 = x0 + inputs;
-      const x2 = x1 + inputs;
-      const x3 = x2 + inputs;
-      for (let i = 0; i < inputs; i++) {
-        const a0 = input[x0 + i], a1 = input[x1 + i], a2 = input[x2 + i], a3 = input[x3 + i];
-        grad.weight[w0 + i] += g00 * a0 + g10 * a1 + g20 * a2 + g30 * a3;
-        grad.weight[w1 + i] += g01 * a0 + g11 * a1 + g21 * a2 + g31 * a3;
-        grad.weight[w2 + i] += g02 * a0 + g12 * a1 + g22 * a2 + g32 * a3;
-        grad.weight[w3 + i] += g03 * a0 + g13 * a1 + g23 * a2 + g33 * a3;
-      }
-      if (!wantInput) continue;
-      for (let i = 0; i < inputs; i++) {
-        const b0 = weight[w0 + i], b1 = weight[w1 + i], b2 = weight[w2 + i], b3 = weight[w3 + i];
-        dInput[x0 + i] += g00 * b0 + g01 * b1 + g02 * b2 + g03 * b3;
-        dInput[x1 + i] += g10 * b0 + g11 * b1 + g12 * b2 + g13 * b3;
-        dInput[x2 + i] += g20 * b0 + g21 * b1 + g22 * b2 + g23 * b3;
-        dInput[x3 + i] += g30 * b0 + g31 * b1 + g32 * b2 + g33 * b3;
-      }
-    }
-  }
-  // The edges, as in `affine`.
-  for (let r = 0; r < n; r++) {
-    for (let o = r < n4 ? o4 : 0; o < outputs; o++) {
-      const gro = dOut[r * outputs + o];
-      if (gro === 0) continue;
-      const x = r * inputs;
-      const w = o * inputs;
-      for (let i = 0; i < inputs; i++) {
-        grad.weight[w + i] += gro * input[x + i];
-        if (wantInput) dInput[x + i] += gro * weight[w + i];
-      }
-    }
-  }
-  return dInput;
+  grad.weight.set(await engine.multiply(transpose(dOut, n, outputs), input, outputs, n, inputs));
+  return wantInput ? Float64Array.from(await engine.multiply(dOut, weight, n, outputs, inputs)) : undefined;
 }
 
 function gaussian(random: () => number): number {

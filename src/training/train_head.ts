@@ -1,7 +1,8 @@
 /**
  * Trains a projection head over frozen embeddings (computed once by the caller), with
  * triplet loss or InfoNCE, Adam, mini-batches, a seeded generator, and early stopping
- * on a held-out validation split. Pure TypeScript over Float64Arrays: no native code.
+ * on a held-out validation split. Parameters, losses and the optimiser are TypeScript
+ * over Float64Arrays; the matrix products run on onnxruntime (matrix_engine.ts).
  *
  * Data comes in one of three forms:
  * - `examples` with class labels (a folder per class): triplets are mined in each batch
@@ -9,9 +10,13 @@
  * - `pairs` (e.g. an image and its caption, or two photos of one product): InfoNCE.
  * - `triplets` (anchor, positive, negative): triplet loss.
  */
+import { claimOnnxThread, onnxThreadOwner } from "../models/onnx_thread.js";
+import type { InferenceThread } from "../models/clip_towers.js";
+import { trainInWorker } from "../models/worker_runner.js";
 import { Adam } from "./adam.js";
 import { batchHardTriplets, infoNceLoss, tripletLoss, type Triplet, type TripletDistance } from "./losses.js";
-import { ProjectionHead, type HeadKind } from "./projection_head.js";
+import { exactEngine, onnxEngine, transpose, type Floats, type MatrixEngine } from "./matrix_engine.js";
+import { ProjectionHead, type HeadKind, type HeadShape } from "./projection_head.js";
 import { seededRandom, shuffled } from "./random.js";
 
 export type TrainingLoss =
@@ -39,6 +44,13 @@ export interface TrainProjectionHeadOptions {
   validationFraction?: number;
   /** Stop after this many epochs without a better validation score. Default: 8. */
   patience?: number;
+  /**
+   * The thread that trains. Its matrix products run on onnxruntime, which a process runs
+   * on one thread only (see models/onnx_thread.ts), so the default is the thread that
+   * already runs this process's models, else the shared inference worker (as for
+   * `ImageEmbeddings`), which also keeps the caller's event loop free.
+   */
+  inference?: InferenceThread;
   onEpoch?: (stats: EpochStats) => void;
 }
 
@@ -57,48 +69,122 @@ export interface TrainedHead {
   validation: number;
   bestEpoch: number;
   history: EpochStats[];
+  /** Wall time, including handing the data to the worker. */
   seconds: number;
+  /** The thread that trained. */
+  thread: InferenceThread;
 }
+
+/**
+ * Everything a training run needs, checked and packed into flat arrays on the caller's
+ * thread: cheap to hand to the worker, and bad data fails before any work starts.
+ */
+export interface TrainingJob {
+  data: PackedData;
+  loss: TrainingLoss;
+  head: { kind: HeadKind; hiddenDim?: number; outputDim: number };
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+  validationFraction: number;
+  patience: number;
+}
+
+/** What a run returns across threads: the head as its shape and parameters. */
+export type TrainingOutcome = Omit<TrainedHead, "head" | "seconds" | "thread"> & { shape: Required<HeadShape>; params: Float64Array };
+
+type PackedData =
+  | { kind: "examples"; dimension: number; vectors: Float64Array; labels: number[] }
+  | { kind: "pairs"; dimension: number; a: Float64Array; b: Float64Array }
+  /** anchor, positive and negative rows in turn. */
+  | { kind: "triplets"; dimension: number; rows: Float64Array };
 
 export async function trainProjectionHead(options: TrainProjectionHeadOptions): Promise<TrainedHead> {
   const started = performance.now();
-  const random = seededRandom(options.seed ?? 0);
-  const task = makeTask(options.data, options.loss, options.validationFraction ?? 0.2, random);
-  const d = task.dimension;
-  const kind = options.head?.kind ?? "mlp";
-  const head = ProjectionHead.initialised(
-    { kind, inputDim: d, hiddenDim: kind === "mlp" ? options.head?.hiddenDim ?? d : undefined, outputDim: options.head?.outputDim ?? d },
-    random,
-  );
-  const adam = new Adam(head.params, options.learningRate ?? 1e-3);
-  const batchSize = checkInteger("batchSize", options.batchSize ?? 64, 2);
-  const epochs = checkInteger("epochs", options.epochs ?? 100, 1);
-  const patience = checkInteger("patience", options.patience ?? 8, 1);
+  const job = packTrainingJob(options);
+  const thread = options.inference ?? onnxThreadOwner() ?? "worker";
+  let outcome: TrainingOutcome;
+  if (thread === "worker") {
+    outcome = await trainInWorker(job, options.onEpoch);
+  } else {
+    claimOnnxThread("main");
+    outcome = await runTrainingJob(job, onnxEngine, options.onEpoch);
+  }
+  const { shape, params, ...scores } = outcome;
+  return { head: new ProjectionHead(shape, params), ...scores, seconds: (performance.now() - started) / 1000, thread };
+}
 
-  const baseline = task.validate((rows) => rows);
+/** The training loop, on whichever thread owns onnxruntime (tower_worker.ts calls it too). */
+export async function runTrainingJob(job: TrainingJob, engine: MatrixEngine, onEpoch?: (stats: EpochStats) => void): Promise<TrainingOutcome> {
+  const random = seededRandom(job.seed);
+  const task = makeTask(job.data, job.loss, job.validationFraction, random);
+  const d = task.dimension;
+  const { kind } = job.head;
+  const head = ProjectionHead.initialised({ kind, inputDim: d, hiddenDim: kind === "mlp" ? job.head.hiddenDim ?? d : undefined, outputDim: job.head.outputDim }, random);
+  const adam = new Adam(head.params, job.learningRate);
+
+  const baseline = await task.validate(async (rows) => rows, engine);
   let best = { validation: -Infinity, epoch: 0, params: head.params.slice() };
   const history: EpochStats[] = [];
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  for (let epoch = 1; epoch <= job.epochs; epoch++) {
     let lossSum = 0;
     let steps = 0;
-    for (const batch of task.batches(batchSize, random)) {
-      const cache = head.forward(batch.x, batch.n);
+    for (const batch of task.batches(job.batchSize, random)) {
+      const cache = await head.forward(batch.x, batch.n, engine);
       const { loss, grad } = batch.loss(cache.z, head.shape.outputDim);
-      adam.update(head.backward(cache, grad));
+      adam.update(await head.backward(cache, grad));
       lossSum += loss;
       steps++;
     }
-    const validation = task.validate((rows, n) => head.forward(rows, n).z);
+    const validation = await task.validate(async (rows, n) => (await head.forward(rows, n, engine)).z, engine);
     const stats = { epoch, loss: lossSum / Math.max(steps, 1), validation };
     history.push(stats);
-    options.onEpoch?.(stats);
+    onEpoch?.(stats);
     if (validation > best.validation) best = { validation, epoch, params: head.params.slice() };
-    else if (epoch - best.epoch >= patience) break;
+    else if (epoch - best.epoch >= job.patience) break;
     await new Promise((resolve) => setImmediate(resolve)); // let the event loop breathe between epochs
   }
   // Heads are stored as float32: round now, so the returned head and a saved copy agree exactly.
   head.params.set(Float32Array.from(best.params));
-  return { head, baseline, validation: best.validation, bestEpoch: best.epoch, history, seconds: (performance.now() - started) / 1000 };
+  return { shape: head.shape, params: head.params, baseline, validation: best.validation, bestEpoch: best.epoch, history };
+}
+
+function packTrainingJob(options: TrainProjectionHeadOptions): TrainingJob {
+  const { data, loss } = options;
+  const validationFraction = options.validationFraction ?? 0.2;
+  if (!(validationFraction > 0 && validationFraction < 1)) throw new RangeError(`validationFraction must be between 0 and 1, got ${validationFraction}`);
+  const kind = options.head?.kind ?? "mlp";
+  const job = (packed: PackedData): TrainingJob => ({
+    data: packed,
+    loss,
+    head: { kind, hiddenDim: options.head?.hiddenDim, outputDim: options.head?.outputDim ?? packed.dimension },
+    epochs: checkInteger("epochs", options.epochs ?? 100, 1),
+    batchSize: checkInteger("batchSize", options.batchSize ?? 64, 2),
+    learningRate: options.learningRate ?? 1e-3,
+    seed: options.seed ?? 0,
+    validationFraction,
+    patience: checkInteger("patience", options.patience ?? 8, 1),
+  });
+  if ("examples" in data) {
+    const vectors = data.examples.map((e) => e.vector);
+    const dimension = dimensionOf(vectors);
+    const labelIds = new Map<string | number, number>();
+    const labels = data.examples.map((e) => labelIds.get(e.label) ?? labelIds.set(e.label, labelIds.size).get(e.label)!);
+    return job({ kind: "examples", dimension, vectors: flatten(vectors, dimension), labels });
+  }
+  if ("pairs" in data) {
+    if (loss.type !== "infonce") throw new TypeError("pairs train with the infonce loss; use triplets or labelled examples for triplet loss");
+    const dimension = dimensionOf([...data.pairs.map((p) => p.a), ...data.pairs.map((p) => p.b)]);
+    return job({ kind: "pairs", dimension, a: flatten(data.pairs.map((p) => p.a), dimension), b: flatten(data.pairs.map((p) => p.b), dimension) });
+  }
+  if ("triplets" in data) {
+    if (loss.type !== "triplet") throw new TypeError("triplets train with the triplet loss");
+    const rows = data.triplets.flatMap((t) => [t.anchor, t.positive, t.negative]);
+    const dimension = dimensionOf(rows);
+    return job({ kind: "triplets", dimension, rows: flatten(rows, dimension) });
+  }
+  throw new TypeError("Expected data with examples, pairs or triplets");
 }
 
 /** The most validation rows scored each epoch (recall@1 is quadratic in them). */
@@ -110,36 +196,31 @@ interface Batch {
   loss: (z: Float64Array, d: number) => { loss: number; grad: Float64Array };
 }
 
+type Projection = (rows: Float64Array, n: number) => Promise<Float64Array>;
+
 interface Task {
   dimension: number;
   batches(size: number, random: () => number): Iterable<Batch>;
   /** The validation score with `project` applied to the validation rows. */
-  validate(project: (rows: Float64Array, n: number) => Float64Array): number;
+  validate(project: Projection, engine: MatrixEngine): Promise<number>;
 }
 
-function makeTask(data: TrainingData, loss: TrainingLoss, validationFraction: number, random: () => number): Task {
-  if (!(validationFraction > 0 && validationFraction < 1)) throw new RangeError(`validationFraction must be between 0 and 1, got ${validationFraction}`);
-  if ("examples" in data) return labelledTask(data.examples, loss, validationFraction, random);
-  if ("pairs" in data) {
-    if (loss.type !== "infonce") throw new TypeError("pairs train with the infonce loss; use triplets or labelled examples for triplet loss");
-    return pairTask(data.pairs, loss, validationFraction, random);
+function makeTask(data: PackedData, loss: TrainingLoss, validationFraction: number, random: () => number): Task {
+  switch (data.kind) {
+    case "examples":
+      return labelledTask(data, loss, validationFraction, random);
+    case "pairs":
+      return pairTask(data, loss as { temperature?: number; symmetric?: boolean }, validationFraction, random);
+    case "triplets":
+      return tripletTask(data, loss as { margin?: number; distance?: TripletDistance }, validationFraction, random);
   }
-  if ("triplets" in data) {
-    if (loss.type !== "triplet") throw new TypeError("triplets train with the triplet loss");
-    return tripletTask(data.triplets, loss, validationFraction, random);
-  }
-  throw new TypeError("Expected data with examples, pairs or triplets");
 }
 
-function labelledTask(examples: { vector: ArrayLike<number>; label: string | number }[], loss: TrainingLoss, fraction: number, random: () => number): Task {
-  const d = dimensionOf(examples.map((e) => e.vector));
-  const labelIds = new Map<string | number, number>();
-  const labels = examples.map((e) => labelIds.get(e.label) ?? labelIds.set(e.label, labelIds.size).get(e.label)!);
-  const order = shuffled(range(examples.length), random);
-  const validationCount = Math.max(2, Math.round(examples.length * fraction));
+function labelledTask({ dimension: d, vectors, labels }: { dimension: number; vectors: Float64Array; labels: number[] }, loss: TrainingLoss, fraction: number, random: () => number): Task {
+  const order = shuffled(range(labels.length), random);
+  const validationCount = Math.max(2, Math.round(labels.length * fraction));
   const validation = order.slice(0, validationCount);
   const train = order.slice(validationCount);
-  const vectors = flatten(examples.map((e) => e.vector), d);
   // recall@1 compares every pair: score at most VALIDATION_SCORED rows (a random subset) per epoch.
   const scored = validation.slice(0, VALIDATION_SCORED);
   const validationRows = gatherRows(vectors, d, scored);
@@ -177,18 +258,16 @@ function labelledTask(examples: { vector: ArrayLike<number>; label: string | num
         }
       }
     },
-    validate: (project) => recallAt1(project(validationRows, scored.length), validationLabels),
+    validate: async (project, engine) => recallAt1(await project(validationRows, scored.length), validationLabels, engine),
   };
 }
 
-function pairTask(pairs: { a: ArrayLike<number>; b: ArrayLike<number> }[], loss: { temperature?: number; symmetric?: boolean }, fraction: number, random: () => number): Task {
-  const d = dimensionOf([...pairs.map((p) => p.a), ...pairs.map((p) => p.b)]);
-  const order = shuffled(range(pairs.length), random);
-  const validationCount = Math.max(2, Math.round(pairs.length * fraction));
+function pairTask({ dimension: d, a, b }: { dimension: number; a: Float64Array; b: Float64Array }, loss: { temperature?: number; symmetric?: boolean }, fraction: number, random: () => number): Task {
+  const count = a.length / d;
+  const order = shuffled(range(count), random);
+  const validationCount = Math.max(2, Math.round(count * fraction));
   const validation = order.slice(0, validationCount).slice(0, VALIDATION_SCORED);
   const train = order.slice(validationCount);
-  const a = flatten(pairs.map((p) => p.a), d);
-  const b = flatten(pairs.map((p) => p.b), d);
   const stack = (ids: number[]) => {
     const x = new Float64Array(2 * ids.length * d);
     x.set(gatherRows(a, d, ids));
@@ -207,27 +286,23 @@ function pairTask(pairs: { a: ArrayLike<number>; b: ArrayLike<number> }[], loss:
         yield { x: stack(ids), n: 2 * ids.length, loss: (z, dz) => infoNceLoss(z, dz, ids.length, loss.temperature ?? 0.1, loss.symmetric ?? true) };
       }
     },
-    validate: (project) => {
+    validate: async (project, engine) => {
+      // A hit: the nearest of all b rows to a[i] is b[i].
       const n = validation.length;
-      const z = project(validationRows, 2 * n);
-      let hits = 0;
+      const z = await project(validationRows, 2 * n);
       const dz = z.length / (2 * n);
-      for (let i = 0; i < n; i++) if (nearest(z, dz, i, n, 2 * n) === n + i) hits++;
+      const similarity = await cosineSimilarities(z.subarray(0, n * dz), z.subarray(n * dz), n, n, dz, engine);
+      let hits = 0;
+      for (let i = 0; i < n; i++) if (argmax(similarity, i * n, n, -1) === i) hits++;
       return hits / n;
     },
   };
 }
 
-function tripletTask(
-  triplets: { anchor: ArrayLike<number>; positive: ArrayLike<number>; negative: ArrayLike<number> }[],
-  loss: { margin?: number; distance?: TripletDistance },
-  fraction: number,
-  random: () => number,
-): Task {
-  const d = dimensionOf(triplets.flatMap((t) => [t.anchor, t.positive, t.negative]));
-  const rows = flatten(triplets.flatMap((t) => [t.anchor, t.positive, t.negative]), d);
-  const order = shuffled(range(triplets.length), random);
-  const validationCount = Math.max(1, Math.round(triplets.length * fraction));
+function tripletTask({ dimension: d, rows }: { dimension: number; rows: Float64Array }, loss: { margin?: number; distance?: TripletDistance }, fraction: number, random: () => number): Task {
+  const count = rows.length / (3 * d);
+  const order = shuffled(range(count), random);
+  const validationCount = Math.max(1, Math.round(count * fraction));
   const validation = order.slice(0, validationCount);
   const train = order.slice(validationCount);
   const rowsOf = (ids: number[]) => gatherRows(rows, d, ids.flatMap((t) => [3 * t, 3 * t + 1, 3 * t + 2]));
@@ -244,8 +319,8 @@ function tripletTask(
         yield { x: rowsOf(ids), n: 3 * ids.length, loss: (z, dz) => tripletLoss(z, dz, local(ids.length), loss.margin ?? 0.2, distance) };
       }
     },
-    validate: (project) => {
-      const z = project(validationRows, 3 * validation.length);
+    validate: async (project) => {
+      const z = await project(validationRows, 3 * validation.length);
       const dz = z.length / (3 * validation.length);
       let satisfied = 0;
       for (const [a, p, n] of local(validation.length)) if (cosine(z, dz, a, p) > cosine(z, dz, a, n)) satisfied++;
@@ -254,23 +329,38 @@ function tripletTask(
   };
 }
 
-/** Leave-one-out: the share of rows whose most similar other row has their label. */
-export function recallAt1(rows: Float64Array, labels: number[]): number {
+/** Leave-one-out: the share of rows whose most similar other row (by cosine) has their label. */
+export async function recallAt1(rows: Float64Array, labels: number[], engine: MatrixEngine = exactEngine): Promise<number> {
   const n = labels.length;
   const d = rows.length / n;
+  const similarity = await cosineSimilarities(rows, rows, n, n, d, engine);
   let hits = 0;
-  for (let i = 0; i < n; i++) if (labels[nearest(rows, d, i, 0, n)] === labels[i]) hits++;
+  for (let i = 0; i < n; i++) if (labels[argmax(similarity, i * n, n, i)] === labels[i]) hits++;
   return hits / n;
 }
 
-/** The row in [from, to) other than `row` with the highest cosine similarity to it. */
-function nearest(rows: Float64Array, d: number, row: number, from: number, to: number): number {
+/** The m × n cosine similarities between the rows of `a` (m × d) and of `b` (n × d), as one matrix product. */
+async function cosineSimilarities(a: Float64Array, b: Float64Array, m: number, n: number, d: number, engine: MatrixEngine): Promise<Floats> {
+  return engine.multiply(unitRows(a, m, d), transpose(unitRows(b, n, d), n, d), m, d, n);
+}
+
+function unitRows(rows: Float64Array, n: number, d: number): Float64Array {
+  const out = new Float64Array(n * d);
+  for (let r = 0; r < n; r++) {
+    let s = 0;
+    for (let k = 0; k < d; k++) s += rows[r * d + k] ** 2;
+    const scale = 1 / (Math.sqrt(s) || 1e-12);
+    for (let k = 0; k < d; k++) out[r * d + k] = rows[r * d + k] * scale;
+  }
+  return out;
+}
+
+/** The column of the highest value in the row of `values` starting at `offset` (`length` wide), skipping column `skip`. */
+function argmax(values: Floats, offset: number, length: number, skip: number): number {
   let best = -1;
   let bestScore = -Infinity;
-  for (let j = from; j < to; j++) {
-    if (j === row) continue;
-    const score = cosine(rows, d, row, j);
-    if (score > bestScore) [bestScore, best] = [score, j];
+  for (let j = 0; j < length; j++) {
+    if (j !== skip && values[offset + j] > bestScore) [bestScore, best] = [values[offset + j], j];
   }
   return best;
 }

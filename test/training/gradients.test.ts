@@ -18,14 +18,14 @@ function randomRows(n: number, d: number, random: () => number, unit = true): Fl
 }
 
 /** The largest relative error between `analytic` and central differences of `f` at `x`. */
-function maxRelativeError(f: (x: Float64Array) => number, x: Float64Array, analytic: Float64Array): number {
+async function maxRelativeError(f: (x: Float64Array) => number | Promise<number>, x: Float64Array, analytic: Float64Array): Promise<number> {
   let worst = 0;
   for (let i = 0; i < x.length; i++) {
     const keep = x[i];
     x[i] = keep + EPS;
-    const up = f(x);
+    const up = await f(x);
     x[i] = keep - EPS;
-    const down = f(x);
+    const down = await f(x);
     x[i] = keep;
     const numeric = (up - down) / (2 * EPS);
     const error = Math.abs(numeric - analytic[i]) / Math.max(Math.abs(numeric) + Math.abs(analytic[i]), 1e-7);
@@ -41,12 +41,12 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
   const triplets: Triplet[] = [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 3, 6]];
 
   for (const distance of ["euclidean", "cosine"] as const) {
-    it(`triplet loss, ${distance} distance`, () => {
+    it(`triplet loss, ${distance} distance`, async () => {
       // A margin large enough that every triplet is active, so no hinge kink is near.
       const margin = distance === "cosine" ? 2.5 : 2.1;
       const { grad, loss } = tripletLoss(rows, d, triplets, margin, distance);
       expect(loss).toBeGreaterThan(0);
-      expect(maxRelativeError((x) => tripletLoss(x, d, triplets, margin, distance).loss, rows, grad)).toBeLessThan(1e-3);
+      expect(await maxRelativeError((x) => tripletLoss(x, d, triplets, margin, distance).loss, rows, grad)).toBeLessThan(1e-3);
     });
   }
 
@@ -57,43 +57,44 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
   });
 
   for (const symmetric of [true, false]) {
-    it(`InfoNCE, ${symmetric ? "symmetric" : "one direction"}, temperature 0.1`, () => {
+    it(`InfoNCE, ${symmetric ? "symmetric" : "one direction"}, temperature 0.1`, async () => {
       const { grad, loss } = infoNceLoss(rows, d, 4, 0.1, symmetric);
       expect(loss).toBeGreaterThan(0);
-      expect(maxRelativeError((x) => infoNceLoss(x, d, 4, 0.1, symmetric).loss, rows, grad)).toBeLessThan(1e-3);
+      expect(await maxRelativeError((x) => infoNceLoss(x, d, 4, 0.1, symmetric).loss, rows, grad)).toBeLessThan(1e-3);
     });
   }
 
-  // Sizes that fill the 4 × 4 tiles of the matrix loops exactly, and sizes that leave edges.
+  // Odd and even sizes, single rows, and hidden layers wider and narrower than the input.
   for (const [kind, inputDim, hiddenDim, outputDim, rows] of [
     ["linear", 5, 0, 4, 6],
     ["mlp", 5, 7, 4, 6],
     ["mlp", 8, 12, 8, 8],
     ["mlp", 9, 6, 7, 11],
+    ["mlp", 3, 4, 2, 1],
   ] as const) {
-    it(`${kind} head ${inputDim}→${hiddenDim || ""}→${outputDim} on ${rows} rows (with its L2 normalisation)`, () => {
+    it(`${kind} head ${inputDim}→${hiddenDim || ""}→${outputDim} on ${rows} rows (with its L2 normalisation)`, async () => {
       const head = ProjectionHead.initialised({ kind, inputDim, hiddenDim, outputDim }, rng(3));
       const x = randomRows(rows, inputDim, rng(4), false);
       const weights = randomRows(rows, outputDim, rng(5), false);
-      const lossOf = () => head.forward(x, rows).z.reduce((s, z, i) => s + z * weights[i], 0);
-      const grad = head.backward(head.forward(x, rows), weights);
-      expect(maxRelativeError(() => lossOf(), head.params, grad)).toBeLessThan(1e-3);
+      const lossOf = async () => (await head.forward(x, rows)).z.reduce((s, z, i) => s + z * weights[i], 0);
+      const grad = await head.backward(await head.forward(x, rows), weights);
+      expect(await maxRelativeError(() => lossOf(), head.params, grad)).toBeLessThan(1e-3);
     });
   }
 
-  it("computes the head's layers exactly: y = W2 relu(W1 x + b1) + b2, then y / |y|", () => {
+  it("computes the head's layers exactly: y = W2 relu(W1 x + b1) + b2, then y / |y|", async () => {
     const head = new ProjectionHead({ kind: "mlp", inputDim: 2, hiddenDim: 2, outputDim: 2 }, Float64Array.from([1, 2, -1, 1, 0.5, -4, 3, 0, 0, 1, 1, 0]));
     // hidden = relu([1*1 + 2*2 + 0.5, -1*1 + 1*2 - 4]) = relu([5.5, -3]) = [5.5, 0]; y = [3*5.5 + 1, 0 + 0] = [17.5, 0]
-    expect(head.apply([1, 2])).toEqual([1, 0]);
+    expect(await head.apply([1, 2])).toEqual([1, 0]);
     const linear = new ProjectionHead({ kind: "linear", inputDim: 2, outputDim: 2 }, Float64Array.from([3, 0, 0, 4, 0, 0]));
-    expect(linear.apply([1, 1])).toEqual([0.6, 0.8]);
+    expect(await linear.apply([1, 1])).toEqual([0.6, 0.8]);
   });
 
-  it("mlp head through batch-hard triplet and InfoNCE losses, end to end", () => {
+  it("mlp head through batch-hard triplet and InfoNCE losses, end to end", async () => {
     const head = ProjectionHead.initialised({ kind: "mlp", inputDim: 5, hiddenDim: 8, outputDim: 4 }, rng(6));
     const x = randomRows(8, 5, rng(7), false);
     const labels = [0, 0, 1, 1, 2, 2, 3, 3];
-    const cache = head.forward(x, 8);
+    const cache = await head.forward(x, 8);
     const mined = batchHardTriplets(cache.z, 4, labels, "euclidean");
     expect(mined).toHaveLength(8);
     for (const [a, p, n] of mined) {
@@ -101,11 +102,11 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
       expect(labels[n]).not.toBe(labels[a]);
     }
     const triplet = (z: Float64Array) => tripletLoss(z, 4, mined, 3, "euclidean");
-    const gradTriplet = head.backward(cache, triplet(cache.z).grad);
-    expect(maxRelativeError(() => triplet(head.forward(x, 8).z).loss, head.params, gradTriplet)).toBeLessThan(1e-3);
+    const gradTriplet = await head.backward(cache, triplet(cache.z).grad);
+    expect(await maxRelativeError(async () => triplet((await head.forward(x, 8)).z).loss, head.params, gradTriplet)).toBeLessThan(1e-3);
 
     const nce = (z: Float64Array) => infoNceLoss(z, 4, 4, 0.2);
-    const gradNce = head.backward(cache, nce(cache.z).grad);
-    expect(maxRelativeError(() => nce(head.forward(x, 8).z).loss, head.params, gradNce)).toBeLessThan(1e-3);
+    const gradNce = await head.backward(cache, nce(cache.z).grad);
+    expect(await maxRelativeError(async () => nce((await head.forward(x, 8)).z).loss, head.params, gradNce)).toBeLessThan(1e-3);
   });
 });

@@ -42,14 +42,14 @@ describe("projection heads with tiny-clip", () => {
     const withHead = new ImageEmbeddings({ model: TINY_CLIP, projectionHead: headPath });
     expect(await withHead.getDimension()).toBe(32);
     const [raw, projected] = [await plain.embedImages(IMAGES), await withHead.embedImages(IMAGES)];
-    projected.forEach((v, i) => {
+    for (const [i, v] of projected.entries()) {
       expect(v).toHaveLength(32);
       expect(Math.hypot(...v)).toBeCloseTo(1, 6);
-      head.apply(raw[i]).forEach((x, k) => expect(v[k]).toBeCloseTo(x, 5));
-    });
+      (await head.apply(raw[i])).forEach((x, k) => expect(v[k]).toBeCloseTo(x, 5));
+    }
     const text = await withHead.embedQuery("a red circle");
     expect(text).toHaveLength(32);
-    head.apply(await plain.embedQuery("a red circle")).forEach((x, k) => expect(text[k]).toBeCloseTo(x, 5));
+    (await head.apply(await plain.embedQuery("a red circle"))).forEach((x, k) => expect(text[k]).toBeCloseTo(x, 5));
 
     // A head object and its reloaded file give identical vectors.
     const fromObject = new ImageEmbeddings({ model: TINY_CLIP, projectionHead: head });
