@@ -264,7 +264,8 @@ def train(model, xs, ys, cap_ids, args, masks=None, vmaps=None, eval_cb=None):
         t = (step - warm) / max(1, args.steps - warm)
         return args.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
 
-    gen = torch.Generator().manual_seed(TRAIN_SEED)
+    # A continuation (--init-from) draws its batches in another order than the first run.
+    gen = torch.Generator().manual_seed(TRAIN_SEED + (1 if args.init_from else 0))
     perm = torch.randperm(n, generator=gen)
     pos = 0
     model.train()
@@ -324,7 +325,8 @@ def train(model, xs, ys, cap_ids, args, masks=None, vmaps=None, eval_cb=None):
     model.eval()
     if aux_head is not None:
         del aux_head
-    return {"train_seconds": round(time.time() - t0, 1), "final_loss": float(np.mean([h[0] for h in hist[-50:]]))}
+    return {"init_from": str(args.init_from) if args.init_from else None,
+            "train_seconds": round(time.time() - t0, 1), "final_loss": float(np.mean([h[0] for h in hist[-50:]]))}
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -445,6 +447,8 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-from", type=Path, default=None,
+                    help="continue from saved torch weights (a --torch-out folder) with a fresh warm-up + cosine schedule")
     args = ap.parse_args()
     t_start = time.time()
 
@@ -471,6 +475,11 @@ def main():
     cfg = make_config(ARCH)
     torch.manual_seed(args.seed)
     model = CLIPModel(cfg).eval()
+    if args.init_from:
+        model = CLIPModel.from_pretrained(str(args.init_from)).eval()
+        cfg = model.config
+        assert model.config.vision_config.hidden_size == ARCH["vision_hidden"], "--init-from has another architecture"
+        print(f"[model] continuing from {args.init_from}", flush=True)
     nparams = sum(p.numel() for p in model.parameters())
     print(f"[model] CLIPModel {nparams / 1e6:.2f} M params "
           f"(vision {sum(p.numel() for p in model.vision_model.parameters()) / 1e6:.2f} M, "
