@@ -6,6 +6,7 @@ import { describeInput, readImageInput, type ImageInput, type LoadedImage } from
 import { prepareImage } from "../images/preprocess.js";
 import { REMOTE_FETCH_DEFAULTS } from "../images/remote_fetch.js";
 import { ClipTowers, type ImageTower, type InferenceThread, type Towers, type TowersFactory } from "../models/clip_towers.js";
+import { physicalCoreCount } from "../models/cpu_cores.js";
 import type { ModelDtype, ModelLoadProgress } from "../models/model_source.js";
 import { loadProjectionHead } from "../training/head_file.js";
 import { ProjectionHead } from "../training/projection_head.js";
@@ -28,7 +29,7 @@ export interface ImageEmbeddingsParams extends EmbeddingsParams {
   normalize?: boolean;
   /** Images or texts per model call. Batches run one after another, so memory stays bounded. Default: `16`. */
   batchSize?: number;
-  /** onnxruntime intra-op threads. Default: onnxruntime's choice (the number of physical cores). */
+  /** onnxruntime intra-op threads. Default: the number of physical cores this process may use (see models/cpu_cores.ts). */
   threads?: number;
   /**
    * Where the model runs. `"worker"`: a worker thread, so the event loop stays free while
@@ -151,7 +152,7 @@ export class ImageEmbeddings extends Embeddings {
       progressCallback: fields.progressCallback,
       sessionOptions: {
         graphOptimizationLevel: "all",
-        ...(fields.threads !== undefined ? { intraOpNumThreads: fields.threads } : {}),
+        intraOpNumThreads: fields.threads ?? physicalCoreCount(),
         ...fields.sessionOptions,
       },
     }, this.inference);
