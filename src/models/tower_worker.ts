@@ -4,6 +4,7 @@
  * matrix products need onnxruntime, which lives on this thread). Built as its own entry
  * (dist/tower_worker.js and .cjs) so that it loads without the rest of the package.
  */
+import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import type { ModelLoadProgress } from "./model_source.js";
 import { InProcessRunner } from "./tower_runner.js";
@@ -13,6 +14,21 @@ import type { WorkerReply, WorkerRequest } from "./worker_protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("tower_worker runs only as a worker thread (see worker_runner.ts)");
+
+// Let the caller's thread preempt inference. While a batch runs, onnxruntime's threads
+// keep every core busy, and the caller's event loop waited for a time slice (p99 delay
+// 50-65 ms with 2 cores). On Linux a nice value belongs to one thread, and the threads it
+// starts inherit it: this one and onnxruntime's pool (started with the first model)
+// yield to the caller's thread, which needs little CPU. Elsewhere it would lower the
+// whole process, so it is left alone. IMAGE_EMBEDDINGS_WORKER_NICE=0 turns it off.
+const INFERENCE_NICE = Number(process.env.IMAGE_EMBEDDINGS_WORKER_NICE ?? 10);
+if (process.platform === "linux" && Number.isInteger(INFERENCE_NICE) && INFERENCE_NICE > 0 && INFERENCE_NICE <= 19) {
+  try {
+    setPriority(INFERENCE_NICE);
+  } catch {
+    // Not permitted here (some sandboxes): inference simply keeps the default priority.
+  }
+}
 
 const runners = new Map<number, InProcessRunner>();
 

@@ -1,9 +1,11 @@
 /**
  * The `inference` option: models run in a shared worker thread by default, or on the
  * calling thread. Both give the same vectors; one process cannot mix them
- * (onnxruntime-node binds to one thread); an idle worker never keeps a process alive.
+ * (onnxruntime-node binds to one thread); an idle worker never keeps a process alive;
+ * inference yields the CPU to the caller's thread.
  */
 import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ImageEmbeddings } from "../../src/index.js";
@@ -61,5 +63,20 @@ describe("inference thread", () => {
     expect(run.error).toBeUndefined(); // no timeout
     expect(run.status, run.stderr).toBe(0);
     expect(run.vectors!.image).toHaveLength(64);
+  });
+
+  // Linux only: elsewhere a nice value is per process, and the worker leaves it alone.
+  it.runIf(process.platform === "linux")("runs the worker and onnxruntime's threads at a lower priority than this thread", async () => {
+    await embeddings.embedImage(IMAGE);
+    // Field 19 of /proc/<pid>/task/<tid>/stat, counting from the state after "(comm) ".
+    const niceOf = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[16]);
+    };
+    const mine = niceOf(String(process.pid));
+    const lowered = readdirSync("/proc/self/task").filter((tid) => niceOf(tid) === 10);
+    expect(mine).toBeLessThan(10);
+    // The worker's own thread and onnxruntime's intra-op pool, which inherits its nice value.
+    expect(lowered.length).toBeGreaterThanOrEqual(2);
   });
 });
