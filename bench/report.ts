@@ -45,7 +45,7 @@ export async function writeReport(report: Report, file: string) {
   for (const size of ["web", "camera"]) {
     const x = report.indexing[size];
     if (!x) continue;
-    const { ours, oursQ8, naive, torch, oursMain } = x.runs;
+    const { ours, oursQ8, naive, torch, oursMain, oursNormalPriority } = x.runs;
     out.push(`## Indexing "${size}" images (${x.width}×${x.height} JPEG, ${x.images} files → vectors in the store)`, "");
     out.push("| contender | images/s (median) | vs naive | event loop p99 | peak RSS |", "|---|---|---|---|---|");
     const row = (name: string, runs: any[]) =>
@@ -54,6 +54,7 @@ export async function writeReport(report: Report, file: string) {
         : undefined;
     row("ours, fp32 (worker thread)", ours);
     row("ours, q8 (worker thread)", oursQ8);
+    if (oursNormalPriority?.length) row("ours, fp32, worker at normal priority (IMAGE_EMBEDDINGS_WORKER_NICE=0)", oursNormalPriority);
     if (oursMain) row("ours, fp32, inference: \"main\"", oursMain);
     row("naive transformers.js (per image, = @llamaindex/clip)", naive);
     if (torch?.length) row("PyTorch (PIL transforms + forward, batches of 16)", torch);
@@ -78,15 +79,23 @@ export async function writeReport(report: Report, file: string) {
   }
 
   if (report.text) {
-    const { ours, naive } = report.text.runs;
+    const { ours, oursQ8, naive } = report.text.runs;
     const n = report.text.texts;
-    const single = median(ours.map((r: any) => n / r.singleSeconds));
-    const batched = median(ours.map((r: any) => n / r.batchedSeconds));
-    const naiveRate = median(naive.map((r: any) => n / r.singleSeconds));
-    out.push(`## Text embedding (${n} short queries)`, "");
-    out.push("| contender | queries/s |", "|---|---|");
-    out.push(`| ours, one at a time (embedQuery) | ${round(single, 1)} |`, `| ours, batched (embedDocuments, batches of 64, padded to the longest) | ${round(batched, 1)} |`, `| naive transformers.js, one at a time | ${round(naiveRate, 1)} |`, "");
-    targets.push(`| batched short queries/s | ≥ 200 | ${round(batched, 1)} | ${check(batched >= 200)} |`);
+    const perSecond = (runs: any[] | undefined, key: string) => (runs?.length ? median(runs.map((r: any) => n / r[key])) : undefined);
+    const batched = perSecond(ours, "batchedSeconds")!;
+    const batchedQ8 = perSecond(oursQ8, "batchedSeconds");
+    out.push(`## Text embedding (${n} short queries, about 12 tokens each)`, "");
+    out.push("| contender | one at a time (embedQuery), queries/s | batched (embedDocuments, 64 per batch), queries/s |", "|---|---|---|");
+    out.push(`| ours, fp32 | ${round(perSecond(ours, "singleSeconds")!, 1)} | ${round(batched, 1)} |`);
+    if (batchedQ8 !== undefined) out.push(`| ours, q8 | ${round(perSecond(oursQ8, "singleSeconds")!, 1)} | ${round(batchedQ8, 1)} |`);
+    out.push(`| naive transformers.js | ${round(perSecond(naive, "singleSeconds")!, 1)} | – |`, "");
+    // ~0.9 GFLOP per 12-token query through the ViT-B/32 text tower (12 layers of width 512).
+    out.push(
+      `fp32 batched is ${round((batched * 0.9) / 240, 2)} of the ~240 GFLOP/s this machine reaches at best (about 0.9 GFLOP per query: 12 tokens through 12 layers of width 512).`,
+      "",
+    );
+    targets.push(`| batched short queries/s, fp32 | ≥ 200 | ${round(batched, 1)} | ${check(batched >= 200)} |`);
+    if (batchedQ8 !== undefined) targets.push(`| batched short queries/s, q8 | ≥ 200 | ${round(batchedQ8, 1)} | ${check(batchedQ8 >= 200)} |`);
   }
 
   const counts = Object.keys(report.search).map(Number).sort((a, b) => a - b);
@@ -101,10 +110,26 @@ export async function writeReport(report: Report, file: string) {
       }
     }
     out.push("", "HNSW32 uses efSearch 128 and efConstruction 40 (the store's defaults). Uniform random vectors are HNSW's hardest case: real embeddings cluster.", "");
+    /** Every efSearch measured for one HNSW index, the default one included, by efSearch. */
+    const hnswPoints = (r: any) =>
+      r ? [{ efSearch: 128, p50Ms: r.p50Ms, p99Ms: r.p99Ms, recallAt10: r.recallAt10 }, ...(r.sweep ?? [])].sort((a: any, b: any) => a.efSearch - b.efSearch) : [];
+    const swept = counts.filter((count) => report.search[count].HNSW32?.sweep?.length);
+    if (swept.length) {
+      out.push("HNSW32's speed against recall: the same graph loaded with other `efSearch` values (`ImageFaissStore.load(dir, embeddings, { efSearch })`).", "");
+      out.push("| vectors | efSearch | p50 | p99 | recall@10 vs Flat |", "|---|---|---|---|---|");
+      for (const count of swept) {
+        for (const p of hnswPoints(report.search[count].HNSW32)) out.push(`| ${count.toLocaleString("en")} | ${p.efSearch} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${round(p.recallAt10, 3)} |`);
+      }
+      out.push("");
+    }
     const flat100k = report.search[100000]?.Flat;
     if (flat100k) targets.push(`| Flat over 100k, p50 | ≤ 30 ms | ${round(flat100k.p50Ms, 1)} ms | ${check(flat100k.p50Ms <= 30)} |`);
-    const hnsw1m = report.search[1000000]?.HNSW32;
-    if (hnsw1m) targets.push(`| HNSW over 1M, p50 / recall@10 | ≤ 5 ms / ≥ 0.95 | ${round(hnsw1m.p50Ms, 1)} ms / ${round(hnsw1m.recallAt10, 3)} | ${check(hnsw1m.p50Ms <= 5 && hnsw1m.recallAt10 >= 0.95)} |`);
+    const points1m = hnswPoints(report.search[1000000]?.HNSW32);
+    if (points1m.length) {
+      // The cheapest efSearch that reaches the recall target, else the most accurate one measured.
+      const p = points1m.find((q: any) => q.recallAt10 >= 0.95) ?? points1m.at(-1);
+      targets.push(`| HNSW over 1M, p50 / recall@10 | ≤ 5 ms / ≥ 0.95 | ${round(p.p50Ms, 1)} ms / ${round(p.recallAt10, 3)} (efSearch ${p.efSearch}) | ${check(p.p50Ms <= 5 && p.recallAt10 >= 0.95)} |`);
+    }
   }
 
   if (report.bulk) {
@@ -130,6 +155,9 @@ export async function writeReport(report: Report, file: string) {
     out.push(
       `Triplet loss with batch-hard mining, Adam, early stopping (patience 5): ${t.epochs} epochs (best ${t.bestEpoch}) in ${round(t.seconds, 1)} s, ` +
         `${round(t.seconds / t.epochs, 1)} s per epoch with validation. Held-out recall@1 on the synthetic classes: ${round(t.baseline, 3)} before, ${round(t.validation, 3)} after.`,
+      "",
+      "The matrix products run on onnxruntime's MatMul in the inference worker (src/training/matrix_engine.ts). With the",
+      "earlier scalar JavaScript loops (4 × 4 register tiles, about 3 GFLOP/s) the same run took 219.1 s: 26 epochs at 8.4 s.",
       "",
     );
     targets.push(`| train a head over 10k × 512-d embeddings (issue 7) | well under a minute | ${round(t.seconds, 1)} s (${t.epochs} epochs) | ${check(t.count >= 10000 && t.seconds < 45)} |`);

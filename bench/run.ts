@@ -34,9 +34,9 @@ const plan = quick
 type Result = Record<string, any>;
 
 /** Runs a contender in a child process and returns its RESULT line. */
-function child(command: string[], input: unknown, label: string): Result {
+function child(command: string[], input: unknown, label: string, env: Record<string, string> = {}): Result {
   const started = performance.now();
-  const run = spawnSync(command[0], [...command.slice(1), JSON.stringify(input)], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+  const run = spawnSync(command[0], [...command.slice(1), JSON.stringify(input)], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, ...env } });
   const line = run.stdout?.split("\n").find((l) => l.startsWith("RESULT "));
   if (run.status !== 0 || !line) throw new Error(`${label} failed (exit ${run.status}):\n${run.stderr?.slice(-3000)}`);
   console.log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -48,12 +48,17 @@ const hasPython = existsSync(PYTHON) && existsSync(join(BENCH_MODEL, "pytorch"))
 async function indexing(report: Report) {
   for (const size of ["web", "camera"] as ImageSize[]) {
     const paths = await benchImages(CACHE, size, size === "web" ? plan.web : plan.camera);
-    const runs: Record<string, Result[]> = { ours: [], oursQ8: [], naive: [], torch: [] };
+    const runs: Record<string, Result[]> = { ours: [], oursQ8: [], naive: [], torch: [], oursNormalPriority: [] };
     for (let rep = 0; rep < plan.reps; rep++) {
       console.log(`indexing ${size}, repetition ${rep + 1}/${plan.reps}`);
       runs.ours.push(child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "worker" }, "ours fp32"));
       runs.oursQ8.push(child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "q8", batchSize: 16, inference: "worker" }, "ours q8"));
       runs.naive.push(child(tsx("naive_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32" }, "naive transformers.js"));
+      if (size === "web") {
+        // The worker's lowered priority (tower_worker.ts), against the same run without it.
+        const fp32 = { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "worker" };
+        runs.oursNormalPriority.push(child(tsx("ours_index.ts"), fp32, "ours fp32, worker at normal priority", { IMAGE_EMBEDDINGS_WORKER_NICE: "0" }));
+      }
       if (hasPython) {
         runs.torch.push(child([PYTHON, join(ROOT, "bench/contenders/torch_index.py")], { torch_dir: join(BENCH_MODEL, "pytorch"), paths, batch_size: 16, threads: cpus().length }, "PyTorch"));
       }
@@ -69,10 +74,11 @@ async function indexing(report: Report) {
 
 async function text(report: Report) {
   const texts = Array.from({ length: plan.texts }, (_, i) => `a photo of a ${["red", "small", "happy", "old"][i % 4]} ${["dog", "car", "house", "tree", "beach"][i % 5]} number ${i}`);
-  const runs: Record<string, Result[]> = { ours: [], naive: [] };
+  const runs: Record<string, Result[]> = { ours: [], oursQ8: [], naive: [] };
   for (let rep = 0; rep < plan.reps; rep++) {
     console.log(`text, repetition ${rep + 1}/${plan.reps}`);
-    runs.ours.push(child(tsx("ours_text.ts"), { model: BENCH_MODEL, texts, batchSize: 64 }, "ours"));
+    runs.ours.push(child(tsx("ours_text.ts"), { model: BENCH_MODEL, texts, batchSize: 64, dtype: "fp32" }, "ours fp32"));
+    runs.oursQ8.push(child(tsx("ours_text.ts"), { model: BENCH_MODEL, texts, batchSize: 64, dtype: "q8" }, "ours q8"));
     runs.naive.push(child(tsx("naive_text.ts"), { model: BENCH_MODEL, texts }, "naive transformers.js"));
   }
   report.text = { texts: texts.length, runs };
@@ -88,6 +94,7 @@ async function search(report: Report) {
       textQueries: 30,
       indexTypes: ["Flat", "HNSW32"],
       efSearch: 128,
+      efSweep: [64, 256, 512, 1024],
       saveLoad: count === plan.searchCounts.at(-1),
     }, `Flat and HNSW32, ${count} vectors`);
   }

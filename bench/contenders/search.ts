@@ -11,7 +11,7 @@ import { ImageEmbeddings, ImageFaissStore } from "../../src/index.js";
 import { percentile, randomUnitVectors, rows } from "../stats.js";
 import { readArgs, report } from "./child.js";
 
-const args = readArgs<{ model: string; count: number; queries: number; textQueries: number; indexTypes: string[]; efSearch: number; saveLoad: boolean }>();
+const args = readArgs<{ model: string; count: number; queries: number; textQueries: number; indexTypes: string[]; efSearch: number; efSweep: number[]; saveLoad: boolean }>();
 const DIM = 512;
 const embeddings = new ImageEmbeddings({ model: args.model });
 const data = randomUnitVectors(args.count, DIM, 1);
@@ -30,17 +30,10 @@ for (const indexType of args.indexTypes) {
   }
   const buildSeconds = (performance.now() - buildStart) / 1000;
 
-  const latencies: number[] = [];
-  const found: string[][] = [];
-  for (const q of queries) {
-    const t = performance.now();
-    const hits = await store.similaritySearchVectorWithScore(q, 10);
-    latencies.push(performance.now() - t);
-    found.push(hits.map(([doc]) => doc.id!));
-  }
+  const { latencies, found } = await timeQueries(store);
   let recall: number | undefined;
   if (indexType === "Flat") exact = found;
-  else if (exact) recall = found.reduce((s, ids, i) => s + ids.filter((id) => exact![i].includes(id)).length, 0) / (10 * found.length);
+  else recall = recallAgainstExact(found);
 
   const textLatencies: number[] = [];
   await embeddings.embedQuery("warm up");
@@ -52,7 +45,9 @@ for (const indexType of args.indexTypes) {
 
   let saveSeconds: number | undefined;
   let loadSeconds: number | undefined;
-  if (args.saveLoad) {
+  // HNSW's speed/recall trade-off: the same graph, loaded with other efSearch values.
+  const sweep: { efSearch: number; p50Ms: number; p99Ms: number; recallAt10: number | undefined }[] = [];
+  if (args.saveLoad || (indexType.startsWith("HNSW") && args.efSweep.length)) {
     const dir = await mkdtemp(join(tmpdir(), "bench-index-"));
     let t = performance.now();
     await store.save(dir);
@@ -61,6 +56,13 @@ for (const indexType of args.indexTypes) {
     const loaded = await ImageFaissStore.load(dir, embeddings);
     loadSeconds = (performance.now() - t) / 1000;
     if (loaded.entries().length !== args.count) throw new Error("the loaded index lost vectors");
+    if (indexType.startsWith("HNSW")) {
+      for (const efSearch of args.efSweep) {
+        const tuned = await ImageFaissStore.load(dir, embeddings, { efSearch });
+        const run = await timeQueries(tuned);
+        sweep.push({ efSearch, p50Ms: percentile(run.latencies, 50), p99Ms: percentile(run.latencies, 99), recallAt10: recallAgainstExact(run.found) });
+      }
+    }
     await rm(dir, { recursive: true, force: true });
   }
   results[indexType] = {
@@ -72,7 +74,25 @@ for (const indexType of args.indexTypes) {
     textP99Ms: percentile(textLatencies, 99),
     saveSeconds,
     loadSeconds,
+    sweep,
   };
 }
 report(results);
+
+async function timeQueries(store: ImageFaissStore) {
+  const latencies: number[] = [];
+  const found: string[][] = [];
+  for (const q of queries) {
+    const t = performance.now();
+    const hits = await store.similaritySearchVectorWithScore(q, 10);
+    latencies.push(performance.now() - t);
+    found.push(hits.map(([doc]) => doc.id!));
+  }
+  return { latencies, found };
+}
+
+/** recall@10: the share of Flat's (exact) top 10 that the index also returned. */
+function recallAgainstExact(found: string[][]): number | undefined {
+  return exact && found.reduce((s, ids, i) => s + ids.filter((id) => exact![i].includes(id)).length, 0) / (10 * found.length);
+}
 await embeddings.dispose();
