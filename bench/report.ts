@@ -20,7 +20,12 @@ const rate = (r: { images: number; seconds: number }) => r.images / r.seconds;
 /** The median over repetitions of a per-repetition ratio: side by side, so noise shared by both cancels. */
 const ratio = (a: any[], b: any[], f: (r: any) => number) => median(a.map((r, i) => f(r) / f(b[i])));
 const check = (ok: boolean) => (ok ? "✅ met" : "❌ missed");
-const ms = (x: number | undefined) => (x === undefined ? "–" : `${round(x, 1)} ms`);
+const ms = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? "–" : `${round(x, 1)} ms`);
+/** The median event-loop p99 of Node contenders ("–" for the Python one, which has no event loop). */
+const loopDelay = (runs: any[]) => {
+  const values = runs.map((r) => r.loopDelayP99Ms).filter((v) => v !== undefined);
+  return values.length ? ms(median(values)) : "–";
+};
 
 export async function writeReport(report: Report, file: string) {
   const out: string[] = [];
@@ -29,7 +34,7 @@ export async function writeReport(report: Report, file: string) {
     "# Benchmarks",
     "",
     "Reproduce: `npm run bench` (builds the random-weight `bench-vit-b32` and the Python",
-    "environment on first use; add `-- --quick` for a short run, `-- --only search,bulk` for some sections).",
+    "environment on first use; add `-- --quick` for a short run, `-- --only search,bulk` for some sections, `-- --vectors 100000` to search 100k vectors only).",
     "Every contender runs in its own process; contenders compared with each other run interleaved",
     "in the same run, and ratios are medians of per-repetition ratios, because this machine is noisy.",
     "",
@@ -42,6 +47,8 @@ export async function writeReport(report: Report, file: string) {
 
   const headerLines = out.length;
   const targets: string[] = [];
+  /** Why a missed target is out of reach, under the table. */
+  const notes: string[] = [];
   for (const size of ["web", "camera"]) {
     const x = report.indexing[size];
     if (!x) continue;
@@ -50,7 +57,7 @@ export async function writeReport(report: Report, file: string) {
     out.push("| contender | images/s (median) | vs naive | event loop p99 | peak RSS |", "|---|---|---|---|---|");
     const row = (name: string, runs: any[]) =>
       runs?.length
-        ? out.push(`| ${name} | ${round(median(runs.map(rate)), 1)} | ${round(ratio(runs, naive.slice(0, runs.length), rate), 2)}× | ${ms(median(runs.map((r: any) => r.loopDelayP99Ms).filter((v: any) => v !== undefined)))} | ${Math.round(median(runs.map((r: any) => r.peakRssMb)))} MB |`)
+        ? out.push(`| ${name} | ${round(median(runs.map(rate)), 1)} | ${round(ratio(runs, naive.slice(0, runs.length), rate), 2)}× | ${loopDelay(runs)} | ${Math.round(median(runs.map((r: any) => r.peakRssMb)))} MB |`)
         : undefined;
     row("ours, fp32 (worker thread)", ours);
     row("ours, q8 (worker thread)", oursQ8);
@@ -61,13 +68,27 @@ export async function writeReport(report: Report, file: string) {
     out.push("");
     if (size === "web") {
       const oursRate = median(ours.map(rate));
+      const naiveRate = median(naive.map(rate));
       targets.push(`| web, fp32 vs naive transformers.js | ≥ 3.0× | ${round(ratio(ours, naive, rate), 2)}× | ${check(ratio(ours, naive, rate) >= 3)} |`);
+      if (ratio(ours, naive, rate) < 3) {
+        notes.push(
+          `Web images at 3× naive would be ${round(3 * naiveRate, 1)} images/s, above the ~27 images/s that this machine's FLOPs allow for fp32 ViT-B/32 ` +
+            `(8.8 GFLOPs each): the naive path is already at ${round(naiveRate, 1)}, and ours at ${round(median(ours.map(rate)), 1)} is at that ceiling. q8 goes past it.`,
+        );
+      }
       if (torch?.length) targets.push(`| web, fp32 vs PyTorch | ≥ 1.5× | ${round(ratio(ours, torch, rate), 2)}× | ${check(ratio(ours, torch, rate) >= 1.5)} |`);
       targets.push(`| web, fp32 images/s (55% of the ~27/s ceiling) | ≥ 15 | ${round(oursRate, 1)} | ${check(oursRate >= 15)} |`);
       const q8 = ratio(oursQ8, ours, rate);
       targets.push(`| q8 vs fp32 throughput (web) | ≥ 1.4× | ${round(q8, 2)}× | ${check(q8 >= 1.4)} |`);
+      // Judged on the long run (memory section, thousands of images): a 96-image run lasts
+      // about 3.5 s, so its p99 is its three or four worst 10 ms samples, start-up included.
       const p99 = median(ours.map((r: any) => r.loopDelayP99Ms));
-      targets.push(`| event-loop delay p99 while indexing | ≤ 50 ms | ${round(p99, 1)} ms | ${check(p99 <= 50)} |`);
+      const sustained = report.memory?.loopDelayP99Ms;
+      targets.push(
+        sustained === undefined
+          ? `| event-loop delay p99 while indexing | ≤ 50 ms | ${round(p99, 1)} ms | ${check(p99 <= 50)} |`
+          : `| event-loop delay p99 while indexing | ≤ 50 ms | ${round(sustained, 1)} ms over ${report.memory.images.toLocaleString("en")} images (${round(p99, 1)} ms in the ${x.images}-image runs of about ${round(x.images / median(ours.map(rate)), 1)} s) | ${check(sustained <= 50)} |`,
+      );
     } else {
       targets.push(`| camera, fp32 vs naive transformers.js | ≥ 4× | ${round(ratio(ours, naive, rate), 2)}× | ${check(ratio(ours, naive, rate) >= 4)} |`);
     }
@@ -89,11 +110,6 @@ export async function writeReport(report: Report, file: string) {
     out.push(`| ours, fp32 | ${round(perSecond(ours, "singleSeconds")!, 1)} | ${round(batched, 1)} |`);
     if (batchedQ8 !== undefined) out.push(`| ours, q8 | ${round(perSecond(oursQ8, "singleSeconds")!, 1)} | ${round(batchedQ8, 1)} |`);
     out.push(`| naive transformers.js | ${round(perSecond(naive, "singleSeconds")!, 1)} | – |`, "");
-    // ~0.9 GFLOP per 12-token query through the ViT-B/32 text tower (12 layers of width 512).
-    out.push(
-      `fp32 batched is ${round((batched * 0.9) / 240, 2)} of the ~240 GFLOP/s this machine reaches at best (about 0.9 GFLOP per query: 12 tokens through 12 layers of width 512).`,
-      "",
-    );
     targets.push(`| batched short queries/s, fp32 | ≥ 200 | ${round(batched, 1)} | ${check(batched >= 200)} |`);
     if (batchedQ8 !== undefined) targets.push(`| batched short queries/s, q8 | ≥ 200 | ${round(batchedQ8, 1)} | ${check(batchedQ8 >= 200)} |`);
   }
@@ -109,7 +125,14 @@ export async function writeReport(report: Report, file: string) {
         out.push(`| ${count.toLocaleString("en")} | ${type} | ${round(r.buildSeconds, 1)} s | ${ms(r.p50Ms)} | ${ms(r.p99Ms)} | ${r.recallAt10 === undefined ? "(exact)" : round(r.recallAt10, 3)} | ${ms(r.textP50Ms)} | ${r.saveSeconds === undefined ? "–" : `${round(r.saveSeconds, 1)} s`} | ${r.loadSeconds === undefined ? "–" : `${round(r.loadSeconds, 1)} s`} |`);
       }
     }
-    out.push("", "HNSW32 uses efSearch 128 and efConstruction 40 (the store's defaults). Uniform random vectors are HNSW's hardest case: real embeddings cluster.", "");
+    out.push(
+      "",
+      "HNSW32 uses efSearch 128 and efConstruction 40 (the store's defaults). Uniform random vectors are HNSW's hardest case:",
+      "in 512 dimensions their cosine similarities concentrate around 0 (standard deviation 1/√512 ≈ 0.044), so a query's",
+      "10 nearest neighbours are barely nearer than the rest and a graph walk has little to follow. Real embeddings cluster.",
+      "Flat search is one core scanning every vector (faiss from Debian is a generic build, without AVX2 kernels).",
+      "",
+    );
     /** Every efSearch measured for one HNSW index, the default one included, by efSearch. */
     const hnswPoints = (r: any) =>
       r ? [{ efSearch: 128, p50Ms: r.p50Ms, p99Ms: r.p99Ms, recallAt10: r.recallAt10 }, ...(r.sweep ?? [])].sort((a: any, b: any) => a.efSearch - b.efSearch) : [];
@@ -125,6 +148,12 @@ export async function writeReport(report: Report, file: string) {
     const flat100k = report.search[100000]?.Flat;
     if (flat100k) targets.push(`| Flat over 100k, p50 | ≤ 30 ms | ${round(flat100k.p50Ms, 1)} ms | ${check(flat100k.p50Ms <= 30)} |`);
     const points1m = hnswPoints(report.search[1000000]?.HNSW32);
+    if (!points1m.length && report.search[100000]?.HNSW32) {
+      const build = report.search[100000].HNSW32.buildSeconds;
+      targets.push(`| HNSW over 1M, p50 / recall@10 | ≤ 5 ms / ≥ 0.95 | not measured: the build is estimated at over ${round((build * 10) / 60, 0)} minutes (${round(build, 0)} s for 100k) | ❌ not shown |`);
+      const best = hnswPoints(report.search[100000].HNSW32).filter((q: any) => q.p50Ms <= 5).at(-1);
+      if (best) notes.push(`On 100k random vectors, the best recall@10 at a p50 of 5 ms or less is ${round(best.recallAt10, 3)} (efSearch ${best.efSearch}); 1M vectors only make it harder (see Search).`);
+    }
     if (points1m.length) {
       // The cheapest efSearch that reaches the recall target, else the most accurate one measured.
       const p = points1m.find((q: any) => q.recallAt10 >= 0.95) ?? points1m.at(-1);
@@ -200,6 +229,6 @@ export async function writeReport(report: Report, file: string) {
     ["serve", report.serve],
   ].flatMap(([name, present]) => (present ? [] : [name as string]));
   const notRun = missing.length ? [`Not measured in this file yet: ${missing.join(", ")} (\`npm run bench -- --only ${missing.join(",")}\`).`, ""] : [];
-  out.splice(headerLines, 0, ...notRun, "## Targets (issues 5, 6 and 7)", "", "| target | goal | measured | |", "|---|---|---|---|", ...targets, "");
+  out.splice(headerLines, 0, ...notRun, "## Targets (issues 5, 6 and 7)", "", "| target | goal | measured | |", "|---|---|---|---|", ...targets, "", ...notes.flatMap((n) => [n, ""]));
   await writeFile(file, out.join("\n"));
 }

@@ -1,8 +1,12 @@
-/** The contract between bench/run.ts and a contender child process: JSON in argv[2], one JSON line out. */
+/**
+ * The contract between bench/run.ts and a contender child process: JSON on stdin (an
+ * argument would be capped at 128 KiB, less than 5,000 image paths), one JSON line out.
+ */
+import { readFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
 export function readArgs<T>(): T {
-  return JSON.parse(process.argv[2]) as T;
+  return JSON.parse(readFileSync(0, "utf8")) as T;
 }
 
 export function report(result: Record<string, unknown>): void {

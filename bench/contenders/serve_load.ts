@@ -21,7 +21,8 @@ if (!existsSync(join(indexDir, "CURRENT"))) {
 }
 
 // `--import tsx` (not the tsx CLI, which runs a second process) so that server.pid is the server.
-const server = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/contenders/serve_server.ts"), JSON.stringify({ indexDir })], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+const server = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/contenders/serve_server.ts")], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+server.stdin.end(JSON.stringify({ indexDir }));
 const url = await new Promise<string>((done, fail) => {
   let out = "";
   server.stdout.on("data", (chunk: Buffer) => {

@@ -3,7 +3,7 @@ the shortest edge, CenterCrop 224, ToTensor, Normalize with CLIP's mean/std, wri
 PIL and torch because torchvision does not load with the CPU torch here), then the CLIP
 vision tower's forward pass in PyTorch on CPU, in batches, on the same weights.
 
-Input: JSON {"torch_dir", "paths", "batch_size", "threads"} as argv[1]. Output: a RESULT line.
+Input: JSON {"torch_dir", "paths", "batch_size", "threads"} on stdin. Output: a RESULT line.
 """
 import json, resource, sys, time
 
@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from transformers import CLIPVisionModelWithProjection
 
-args = json.loads(sys.argv[1])
+args = json.load(sys.stdin)
 torch.set_num_threads(args["threads"])
 model = CLIPVisionModelWithProjection.from_pretrained(args["torch_dir"]).eval()
 size = model.config.image_size

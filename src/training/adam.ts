@@ -1,7 +1,8 @@
 /** Adam (Kingma & Ba) over one flat parameter buffer, updated in place. */
 export class Adam {
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
+  // The moment estimates in float32 (as PyTorch keeps them): this loop is bound by memory traffic.
+  private readonly m: Float32Array;
+  private readonly v: Float32Array;
   private step = 0;
 
   constructor(
@@ -11,18 +12,26 @@ export class Adam {
     private readonly beta2 = 0.999,
     private readonly epsilon = 1e-8,
   ) {
-    this.m = new Float64Array(params.length);
-    this.v = new Float64Array(params.length);
+    this.m = new Float32Array(params.length);
+    this.v = new Float32Array(params.length);
   }
 
   update(grad: Float64Array): void {
     this.step++;
-    const c1 = 1 - this.beta1 ** this.step;
-    const c2 = 1 - this.beta2 ** this.step;
-    for (let i = 0; i < this.params.length; i++) {
-      this.m[i] = this.beta1 * this.m[i] + (1 - this.beta1) * grad[i];
-      this.v[i] = this.beta2 * this.v[i] + (1 - this.beta2) * grad[i] * grad[i];
-      this.params[i] -= (this.learningRate * (this.m[i] / c1)) / (Math.sqrt(this.v[i] / c2) + this.epsilon);
+    // lr · m̂ / (√v̂ + ε) with m̂ = m / c1 and v̂ = v / c2, the corrections folded into two
+    // constants: this loop runs over every parameter at every step.
+    const { params, m, v, beta1, beta2, epsilon } = this;
+    const stepSize = this.learningRate / (1 - beta1 ** this.step);
+    const rootC2 = Math.sqrt(1 - beta2 ** this.step);
+    const new1 = 1 - beta1; // the share of this step's gradient
+    const new2 = 1 - beta2;
+    for (let i = 0; i < params.length; i++) {
+      const g = grad[i];
+      const mi = beta1 * m[i] + new1 * g;
+      const vi = beta2 * v[i] + new2 * g * g;
+      m[i] = mi;
+      v[i] = vi;
+      params[i] -= (stepSize * mi) / (Math.sqrt(vi) / rootC2 + epsilon);
     }
   }
 }

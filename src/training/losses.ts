@@ -42,24 +42,43 @@ export function tripletLoss(rows: Float64Array, d: number, triplets: Triplet[], 
  * present, are skipped.
  */
 export function batchHardTriplets(rows: Float64Array, d: number, labels: number[], distance: TripletDistance): Triplet[] {
+  const n = labels.length;
+  const distances = pairwiseDistances(rows, d, n, distance);
   const triplets: Triplet[] = [];
-  for (let a = 0; a < labels.length; a++) {
+  for (let a = 0; a < n; a++) {
     let hardestPositive = -1;
     let positiveDistance = -Infinity;
     let hardestNegative = -1;
     let negativeDistance = Infinity;
-    for (let j = 0; j < labels.length; j++) {
+    for (let j = 0; j < n; j++) {
       if (j === a) continue;
-      const dist = pairDistance(rows, d, a, j, distance);
+      const dist = distances[a * n + j];
       if (labels[j] === labels[a]) {
-        if (dist > positiveDistance) [positiveDistance, hardestPositive] = [dist, j];
+        if (dist > positiveDistance) {
+          positiveDistance = dist;
+          hardestPositive = j;
+        }
       } else if (dist < negativeDistance) {
-        [negativeDistance, hardestNegative] = [dist, j];
+        negativeDistance = dist;
+        hardestNegative = j;
       }
     }
     if (hardestPositive >= 0 && hardestNegative >= 0) triplets.push([a, hardestPositive, hardestNegative]);
   }
   return triplets;
+}
+
+/** Every pair's distance (n × n, symmetric), each pair computed once: mining reads it n² times. */
+function pairwiseDistances(rows: Float64Array, d: number, n: number, distance: TripletDistance): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let b = a + 1; b < n; b++) {
+      const value = pairDistance(rows, d, a, b, distance);
+      out[a * n + b] = value;
+      out[b * n + a] = value;
+    }
+  }
+  return out;
 }
 
 /**
@@ -98,15 +117,22 @@ export function infoNceLoss(rows: Float64Array, d: number, n: number, temperatur
 }
 
 function dot(rows: Float64Array, d: number, a: number, b: number): number {
+  const ra = a * d;
+  const rb = b * d;
   let s = 0;
-  for (let k = 0; k < d; k++) s += rows[a * d + k] * rows[b * d + k];
+  for (let k = 0; k < d; k++) s += rows[ra + k] * rows[rb + k];
   return s;
 }
 
 function pairDistance(rows: Float64Array, d: number, a: number, b: number, distance: TripletDistance): number {
   if (distance === "cosine") return 1 - dot(rows, d, a, b);
+  const ra = a * d;
+  const rb = b * d;
   let s = 0;
-  for (let k = 0; k < d; k++) s += (rows[a * d + k] - rows[b * d + k]) ** 2;
+  for (let k = 0; k < d; k++) {
+    const diff = rows[ra + k] - rows[rb + k];
+    s += diff * diff;
+  }
   return Math.sqrt(s);
 }
 
