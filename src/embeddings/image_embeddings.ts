@@ -153,6 +153,11 @@ export class ImageEmbeddings extends Embeddings {
       sessionOptions: {
         graphOptimizationLevel: "all",
         intraOpNumThreads: fields.threads ?? physicalCoreCount(),
+        // onnxruntime's arena keeps every buffer it ever grew to: indexing 1,500 images with
+        // ViT-B/32 took RSS from 1,102 to 1,222 MB and rising with it, 891-907 MB without. It
+        // costs about 6% of throughput (26.7 against 28.4 images/s, three interleaved runs);
+        // sessionOptions: { enableCpuMemArena: true } trades the memory back for it.
+        enableCpuMemArena: false,
         ...fields.sessionOptions,
       },
     }, this.inference);

@@ -104,6 +104,7 @@ export async function trainProjectionHead(options: TrainProjectionHeadOptions): 
   const started = performance.now();
   const job = packTrainingJob(options);
   const thread = options.inference ?? onnxThreadOwner() ?? "worker";
+  if (thread !== "worker" && thread !== "main") throw new TypeError(`Expected "worker" or "main" for inference but received ${JSON.stringify(options.inference)}`);
   let outcome: TrainingOutcome;
   if (thread === "worker") {
     outcome = await trainInWorker(job, options.onEpoch);

@@ -64,5 +64,6 @@ describe("trainProjectionHead", () => {
     await expect(trainProjectionHead({ data: { examples: [{ vector: [1, 0], label: 1 }, { vector: [1], label: 2 }] }, loss: { type: "triplet" } })).rejects.toThrow(/training vector 1 has 1 dimensions, not 2/);
     const oneClass = Array.from({ length: 10 }, () => ({ vector: [1, 0, 0], label: "only" }));
     await expect(trainProjectionHead({ data: { examples: oneClass }, loss: { type: "triplet" } })).rejects.toThrow(/at least two classes/);
+    await expect(trainProjectionHead({ data: { examples }, loss: { type: "triplet" }, inference: "gpu" as never })).rejects.toThrow(/Expected "worker" or "main" for inference but received "gpu"/);
   });
 });
