@@ -1,4 +1,4 @@
-import { seededRandom } from "../src/training/random.js";
+import { gaussian, seededRandom } from "../src/training/random.js";
 
 /** Small statistics helpers for the benchmarks. */
 
@@ -26,8 +26,8 @@ export function randomUnitVectors(count: number, dim: number, seed: number): Flo
   for (let i = 0; i < count; i++) {
     let norm = 0;
     for (let j = 0; j < dim; j++) {
-      // Box-Muller: Gaussian coordinates give directions uniform on the sphere.
-      const g = Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
+      // Gaussian coordinates give directions uniform on the sphere.
+      const g = gaussian(next);
       out[i * dim + j] = g;
       norm += g * g;
     }

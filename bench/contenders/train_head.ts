@@ -5,17 +5,16 @@
  * a user would run it).
  */
 import { trainProjectionHead } from "../../src/index.js";
-import { seededRandom } from "../../src/training/random.js";
+import { gaussian, seededRandom } from "../../src/training/random.js";
 import { readArgs, report } from "./child.js";
 
 const args = readArgs<{ count: number; epochs: number; patience: number; hiddenDim: number }>();
 const DIM = 512;
 const random = seededRandom(9);
-const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-const means = Array.from({ length: 50 }, () => Array.from({ length: 16 }, () => gaussian() * 0.5));
+const means = Array.from({ length: 50 }, () => Array.from({ length: 16 }, () => gaussian(random) * 0.5));
 const examples = Array.from({ length: args.count }, (_, i) => ({
   label: i % 50,
-  vector: Array.from({ length: DIM }, (_, k) => (k < 16 ? means[i % 50][k] + gaussian() * 0.1 : gaussian())),
+  vector: Array.from({ length: DIM }, (_, k) => (k < 16 ? means[i % 50][k] + gaussian(random) * 0.1 : gaussian(random))),
 }));
 const trained = await trainProjectionHead({
   data: { examples },

@@ -11,6 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { exactEngine, transpose, type Floats, type MatrixEngine } from "./matrix_engine.js";
+import { gaussian } from "./random.js";
 
 export type HeadKind = "linear" | "mlp";
 
@@ -182,8 +183,4 @@ async function affineBackward(
   for (let r = 0; r < n; r++) for (let o = 0; o < outputs; o++) grad.bias[o] += dOut[r * outputs + o];
   grad.weight.set(await engine.multiply(transpose(dOut, n, outputs), input, outputs, n, inputs));
   return wantInput ? Float64Array.from(await engine.multiply(dOut, weight, n, outputs, inputs)) : undefined;
-}
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
 }

@@ -10,6 +10,11 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** A standard normal draw from `random` (Box-Muller). */
+export function gaussian(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+}
+
 /** A shuffled copy (Fisher-Yates). */
 export function shuffled<T>(items: T[], random: () => number): T[] {
   const out = items.slice();

@@ -1,5 +1,6 @@
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
+import { gaussian } from "../../src/training/random.js";
 import { rng } from "./shapes.js";
 
 /**
@@ -8,7 +9,7 @@ import { rng } from "./shapes.js";
  */
 export function clusteredVectors(count: number, dimension: number, seed = 1, clusters = 100, noise = 0.05): number[][] {
   const random = rng(seed);
-  const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
+  const gauss = () => gaussian(random);
   const unit = (v: number[]) => {
     const n = Math.hypot(...v);
     return v.map((x) => x / n);

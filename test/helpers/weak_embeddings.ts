@@ -3,14 +3,10 @@
  * under strong nuisance variation: nearest neighbours in the raw space are near chance,
  * and a trained head must find the signal.
  */
-import { seededRandom } from "../../src/training/random.js";
+import { gaussian, seededRandom } from "../../src/training/random.js";
 
 export const CLASSES = 8;
 export const DIM = 24;
-
-export function gaussian(random: () => number) {
-  return Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-}
 
 /** Class means on the first 4 dims (scale 0.6), noise of scale 1 on the other 20. */
 export function weakEmbeddings(perClass: number, seed: number) {

@@ -1,8 +1,8 @@
 /** trainProjectionHead on synthetic embeddings whose class signal a trained head must find (helpers/weak_embeddings.ts). */
 import { describe, expect, it } from "vitest";
 import { trainProjectionHead, type TrainingLoss } from "../../src/training/train_head.js";
-import { seededRandom } from "../../src/training/random.js";
-import { DIM, gaussian, weakEmbeddings } from "../helpers/weak_embeddings.js";
+import { gaussian, seededRandom } from "../../src/training/random.js";
+import { DIM, weakEmbeddings } from "../helpers/weak_embeddings.js";
 
 describe("trainProjectionHead", () => {
   const examples = weakEmbeddings(80, 1);
