@@ -185,11 +185,13 @@ export async function writeReport(report: Report, file: string) {
       `Triplet loss with batch-hard mining, Adam, early stopping (patience 5): ${t.epochs} epochs (best ${t.bestEpoch}) in ${round(t.seconds, 1)} s, ` +
         `${round(t.seconds / t.epochs, 1)} s per epoch with validation. Held-out recall@1 on the synthetic classes: ${round(t.baseline, 3)} before, ${round(t.validation, 3)} after.`,
       "",
-      "The matrix products run on onnxruntime's MatMul in the inference worker (src/training/matrix_engine.ts). With the",
-      "earlier scalar JavaScript loops (4 × 4 register tiles, about 3 GFLOP/s) the same run took 219.1 s: 26 epochs at 8.4 s.",
+      "The matrix products run on onnxruntime's MatMul in the inference worker (src/training/matrix_engine.ts); parameters,",
+      "gradients and Adam stay in float32 from end to end, so nothing is converted on the way to onnxruntime. Earlier",
+      "versions of the same run: 219.1 s (26 epochs at 8.4 s) with scalar JavaScript matrix loops, then 51 s (27 epochs",
+      "at 1.9 s) with onnxruntime products but float64 parameters and gradients.",
       "",
     );
-    targets.push(`| train a head over 10k × 512-d embeddings (issue 7) | well under a minute | ${round(t.seconds, 1)} s (${t.epochs} epochs) | ${check(t.count >= 10000 && t.seconds < 45)} |`);
+    targets.push(`| train a head over 10k × 512-d embeddings (issue 7) | well under a minute | ${round(t.seconds, 1)} s (${t.epochs} epochs) | ${check(t.count >= 10000 && t.seconds <= 30)} |`);
   }
 
   if (report.memory) {

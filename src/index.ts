@@ -88,6 +88,6 @@ export {
   type TrainedHead,
   type EpochStats,
 } from "./training/train_head.js";
-export { tripletLoss, batchHardTriplets, infoNceLoss, type Triplet, type TripletDistance } from "./training/losses.js";
+export { tripletLoss, batchHardTriplets, distancesFromGram, infoNceLoss, type Triplet, type TripletDistance } from "./training/losses.js";
 export { ImageEncoderEmbeddings, type ImageEncoderEmbeddingsParams } from "./encoders/image_encoder_embeddings.js";
 export { pool, POOLINGS, type Pooling, type BackboneOutput } from "./encoders/pooling.js";

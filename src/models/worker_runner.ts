@@ -84,7 +84,7 @@ function rebuildError({ name, message }: { name: string; message: string }): Err
 
 /** Trains a projection head in the shared worker, where onnxruntime runs (train_head.ts decides). */
 export async function trainInWorker(job: TrainingJob, onEpoch?: (stats: EpochStats) => void): Promise<TrainingOutcome> {
-  const buffers = Object.values(job.data).flatMap((value) => (value instanceof Float64Array ? [value.buffer as ArrayBuffer] : []));
+  const buffers = Object.values(job.data).flatMap((value) => (value instanceof Float32Array ? [value.buffer as ArrayBuffer] : []));
   return (await InferenceWorker.shared().request({ op: "train", job }, buffers, onEpoch)) as TrainingOutcome;
 }
 

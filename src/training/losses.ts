@@ -1,6 +1,6 @@
 /**
  * The two training objectives of the design notes, with their gradients, on unit-length
- * rows (row-major Float64Array, `d` columns):
+ * rows (row-major, `d` columns, float64 or float32; gradients come in the same type):
  * - triplet: max(0, d(a, p) − d(a, n) + margin), Euclidean or cosine distance;
  * - InfoNCE: cross-entropy of each row against its pair among all pairs in the batch,
  *   with a temperature; symmetric (both directions averaged) as in CLIP.
@@ -10,17 +10,19 @@
 
 export type TripletDistance = "euclidean" | "cosine";
 
-export interface LossResult {
+import type { Floats } from "./matrix_engine.js";
+
+export interface LossResult<T extends Floats = Floats> {
   loss: number;
-  /** d(loss)/d(rows), the same layout as the input rows. */
-  grad: Float64Array;
+  /** d(loss)/d(rows), the same layout and float type as the input rows. */
+  grad: T;
 }
 
 /** Indices into the rows: anchor, positive, negative. */
 export type Triplet = [number, number, number];
 
-export function tripletLoss(rows: Float64Array, d: number, triplets: Triplet[], margin: number, distance: TripletDistance): LossResult {
-  const grad = new Float64Array(rows.length);
+export function tripletLoss<T extends Floats>(rows: T, d: number, triplets: Triplet[], margin: number, distance: TripletDistance): LossResult<T> {
+  const grad = zerosLike(rows);
   if (triplets.length === 0) return { loss: 0, grad };
   let total = 0;
   const scale = 1 / triplets.length;
@@ -39,11 +41,12 @@ export function tripletLoss(rows: Float64Array, d: number, triplets: Triplet[], 
 /**
  * Batch-hard mining: for each anchor, the farthest row with its label and the nearest
  * row with another label. Anchors whose label has no other row, or no other label is
- * present, are skipped.
+ * present, are skipped. Pass `distances` (n × n) when they are already known, e.g. from
+ * `distancesFromGram`; otherwise they are computed here.
  */
-export function batchHardTriplets(rows: Float64Array, d: number, labels: number[], distance: TripletDistance): Triplet[] {
+export function batchHardTriplets(rows: Floats, d: number, labels: number[], distance: TripletDistance, distances?: Floats): Triplet[] {
   const n = labels.length;
-  const distances = pairwiseDistances(rows, d, n, distance);
+  distances ??= pairwiseDistances(rows, d, n, distance);
   const triplets: Triplet[] = [];
   for (let a = 0; a < n; a++) {
     let hardestPositive = -1;
@@ -69,7 +72,7 @@ export function batchHardTriplets(rows: Float64Array, d: number, labels: number[
 }
 
 /** Every pair's distance (n × n, symmetric), each pair computed once: mining reads it n² times. */
-function pairwiseDistances(rows: Float64Array, d: number, n: number, distance: TripletDistance): Float64Array {
+function pairwiseDistances(rows: Floats, d: number, n: number, distance: TripletDistance): Float64Array {
   const out = new Float64Array(n * n);
   for (let a = 0; a < n; a++) {
     for (let b = a + 1; b < n; b++) {
@@ -82,13 +85,29 @@ function pairwiseDistances(rows: Float64Array, d: number, n: number, distance: T
 }
 
 /**
+ * Every pair's distance from the rows' Gram matrix G = rows · rowsᵀ (n × n), which a
+ * matrix engine computes far faster than pair-by-pair loops: cosine 1 − G[a][b] (rows
+ * are unit length), Euclidean √(G[a][a] + G[b][b] − 2 G[a][b]).
+ */
+export function distancesFromGram(gram: Floats, n: number, distance: TripletDistance): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let a = 0; a < n; a++) {
+    for (let b = 0; b < n; b++) {
+      const g = gram[a * n + b];
+      out[a * n + b] = distance === "cosine" ? 1 - g : Math.sqrt(Math.max(0, gram[a * n + a] + gram[b * n + b] - 2 * g));
+    }
+  }
+  return out;
+}
+
+/**
  * InfoNCE over `n` pairs: rows `0..n-1` are one side (e.g. images), rows `n..2n-1` the
  * other side (their pairs: another image of the same thing, or its caption), so row i
  * must pick row n+i among all of the other side. `symmetric` also scores the other side
  * against the first and averages the two, as CLIP does.
  */
-export function infoNceLoss(rows: Float64Array, d: number, n: number, temperature: number, symmetric = true): LossResult {
-  const grad = new Float64Array(rows.length);
+export function infoNceLoss<T extends Floats>(rows: T, d: number, n: number, temperature: number, symmetric = true): LossResult<T> {
+  const grad = zerosLike(rows);
   const logits = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) logits[i * n + j] = dot(rows, d, i, n + j) / temperature;
   const directions = symmetric ? 2 : 1;
@@ -116,7 +135,11 @@ export function infoNceLoss(rows: Float64Array, d: number, n: number, temperatur
   return { loss: loss / (n * directions), grad };
 }
 
-function dot(rows: Float64Array, d: number, a: number, b: number): number {
+function zerosLike<T extends Floats>(rows: T): T {
+  return new (rows.constructor as new (length: number) => T)(rows.length);
+}
+
+function dot(rows: Floats, d: number, a: number, b: number): number {
   const ra = a * d;
   const rb = b * d;
   let s = 0;
@@ -124,7 +147,7 @@ function dot(rows: Float64Array, d: number, a: number, b: number): number {
   return s;
 }
 
-function pairDistance(rows: Float64Array, d: number, a: number, b: number, distance: TripletDistance): number {
+function pairDistance(rows: Floats, d: number, a: number, b: number, distance: TripletDistance): number {
   if (distance === "cosine") return 1 - dot(rows, d, a, b);
   const ra = a * d;
   const rb = b * d;
@@ -137,7 +160,7 @@ function pairDistance(rows: Float64Array, d: number, a: number, b: number, dista
 }
 
 /** Adds scale × d(distance(a, b))/d(rows) into grad. */
-function addDistanceGrad(rows: Float64Array, d: number, a: number, b: number, distance: TripletDistance, value: number, scale: number, grad: Float64Array) {
+function addDistanceGrad(rows: Floats, d: number, a: number, b: number, distance: TripletDistance, value: number, scale: number, grad: Floats) {
   for (let k = 0; k < d; k++) {
     const ga = distance === "cosine" ? -rows[b * d + k] : (rows[a * d + k] - rows[b * d + k]) / Math.max(value, 1e-12);
     const gb = distance === "cosine" ? -rows[a * d + k] : -ga;

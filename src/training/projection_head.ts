@@ -4,10 +4,11 @@
  * `linear` (one Linear layer) and `mlp` (Linear → ReLU → Linear). The output is always
  * L2-normalised, so cosine search works unchanged.
  *
- * All parameters live in one Float64Array (a single buffer makes the optimiser trivial).
- * `forward` and `backward` do their matrix products on a `MatrixEngine`: float32
- * onnxruntime for training, exact float64 JavaScript by default. `forward` keeps what
- * `backward` needs.
+ * All parameters live in one typed array (a single buffer makes the optimiser trivial),
+ * whose type sets the precision of every step: a Float64Array by default (exact, what the
+ * gradient tests check), a Float32Array while training (no conversions on the way to
+ * onnxruntime, half the memory traffic). `forward` and `backward` do their matrix
+ * products on a `MatrixEngine`; `forward` keeps what `backward` needs.
  */
 import { createHash } from "node:crypto";
 import { exactEngine, transpose, type Floats, type MatrixEngine } from "./matrix_engine.js";
@@ -23,29 +24,29 @@ export interface HeadShape {
   outputDim: number;
 }
 
-/** What forward() remembers for backward(). */
-export interface HeadCache {
+/** What forward() remembers for backward(); arrays in the head's float type. */
+export interface HeadCache<P extends Floats = Floats> {
   n: number;
-  x: Float64Array;
-  hidden?: Float64Array; // after ReLU (mlp)
+  x: Floats;
+  hidden?: P; // after ReLU (mlp)
   norms: Float64Array; // |y| before normalisation
-  z: Float64Array; // normalised output
+  z: P; // normalised output
   engine: MatrixEngine;
   /** Each layer's weights in the engine's float type, converted once for forward and backward. */
   weights: Floats[];
 }
 
-export class ProjectionHead {
+export class ProjectionHead<P extends Floats = Float64Array> {
   readonly shape: Required<HeadShape>;
   /** Every weight and bias, in the order of `layers()`. */
-  readonly params: Float64Array;
+  readonly params: P;
 
-  constructor(shape: HeadShape, params?: Float64Array) {
+  constructor(shape: HeadShape, params?: P) {
     checkShape(shape);
     this.shape = { ...shape, hiddenDim: shape.kind === "mlp" ? shape.hiddenDim! : 0 };
     const count = ProjectionHead.parameterCount(this.shape);
     if (params && params.length !== count) throw new RangeError(`a ${describeShape(this.shape)} head has ${count} parameters, got ${params.length}`);
-    this.params = params ?? new Float64Array(count);
+    this.params = params ?? (new Float64Array(count) as P);
   }
 
   static parameterCount(shape: HeadShape): number {
@@ -53,9 +54,11 @@ export class ProjectionHead {
     return kind === "linear" ? outputDim * inputDim + outputDim : hiddenDim * inputDim + hiddenDim + outputDim * hiddenDim + outputDim;
   }
 
-  /** He-initialised weights and zero biases from a seeded generator. */
-  static initialised(shape: HeadShape, random: () => number): ProjectionHead {
-    const head = new ProjectionHead(shape);
+  /** He-initialised weights and zero biases from a seeded generator, in float64 or (`Float32Array`) float32. */
+  static initialised(shape: HeadShape, random: () => number): ProjectionHead;
+  static initialised(shape: HeadShape, random: () => number, floats: Float32ArrayConstructor): ProjectionHead<Float32Array>;
+  static initialised(shape: HeadShape, random: () => number, floats: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): ProjectionHead<Floats> {
+    const head = new ProjectionHead<Floats>(shape, new floats(ProjectionHead.parameterCount(shape)));
     for (const layer of head.layers()) {
       const std = Math.sqrt(2 / layer.inputs);
       for (let i = 0; i < layer.weight.length; i++) layer.weight[i] = gaussian(random) * std;
@@ -64,7 +67,7 @@ export class ProjectionHead {
   }
 
   /** Views into `params` ([W, b] per layer, W row-major `outputs × inputs`). */
-  layers(params: Float64Array = this.params): Layer[] {
+  layers(params: Floats = this.params): Layer[] {
     const { kind, inputDim, hiddenDim, outputDim } = this.shape;
     const dims = kind === "linear" ? [[inputDim, outputDim]] : [[inputDim, hiddenDim], [hiddenDim, outputDim]];
     let offset = 0;
@@ -76,18 +79,19 @@ export class ProjectionHead {
   }
 
   /** Applies the head to `n` rows of `x` (row-major), returning unit-length rows and the cache for backward. */
-  async forward(x: Float64Array, n: number, engine: MatrixEngine = exactEngine): Promise<HeadCache> {
+  async forward(x: Floats, n: number, engine: MatrixEngine = exactEngine): Promise<HeadCache<P>> {
     const layers = this.layers();
     const weights = layers.map((layer) => engine.adopt(layer.weight));
-    let hidden: Float64Array | undefined;
-    let y = await affine(engine, x, n, layers[0], weights[0]);
+    let hidden: P | undefined;
+    let y = await affine(engine, x, n, layers[0], weights[0], this.params);
     if (layers[1]) {
-      hidden = y.map((v) => (v > 0 ? v : 0));
-      y = await affine(engine, hidden, n, layers[1], weights[1]);
+      hidden = y;
+      for (let i = 0; i < hidden.length; i++) if (hidden[i] < 0) hidden[i] = 0;
+      y = await affine(engine, hidden, n, layers[1], weights[1], this.params);
     }
     const d = this.shape.outputDim;
     const norms = new Float64Array(n);
-    const z = new Float64Array(n * d);
+    const z = like(this.params, n * d);
     for (let r = 0; r < n; r++) {
       let s = 0;
       for (let j = 0; j < d; j++) s += y[r * d + j] ** 2;
@@ -98,25 +102,25 @@ export class ProjectionHead {
   }
 
   /** The gradient of the loss with respect to `params`, given its gradient with respect to the output `z`. */
-  async backward(cache: HeadCache, dz: Float64Array): Promise<Float64Array> {
+  async backward(cache: HeadCache<P>, dz: Floats): Promise<P> {
     const { n, x, hidden, norms, z, engine, weights } = cache;
     const d = this.shape.outputDim;
     // Through the normalisation z = y/|y|: dy = (dz − z (z·dz)) / |y|.
-    const dy = new Float64Array(n * d);
+    const dy = like(this.params, n * d);
     for (let r = 0; r < n; r++) {
       let dot = 0;
       for (let j = 0; j < d; j++) dot += z[r * d + j] * dz[r * d + j];
       for (let j = 0; j < d; j++) dy[r * d + j] = (dz[r * d + j] - z[r * d + j] * dot) / norms[r];
     }
-    const grad = new Float64Array(this.params.length);
+    const grad = like(this.params, this.params.length);
     const layers = this.layers();
     const gradLayers = this.layers(grad);
     if (layers.length === 1) {
-      await affineBackward(engine, x, n, dy, layers[0], weights[0], gradLayers[0], false);
+      await affineBackward(engine, x, n, dy, layers[0], weights[0], gradLayers[0]);
     } else {
-      const dHidden = (await affineBackward(engine, hidden!, n, dy, layers[1], weights[1], gradLayers[1], true))!;
+      const dHidden = (await affineBackward(engine, hidden!, n, dy, layers[1], weights[1], gradLayers[1], this.params))!;
       for (let i = 0; i < dHidden.length; i++) if (hidden![i] <= 0) dHidden[i] = 0;
-      await affineBackward(engine, x, n, dHidden, layers[0], weights[0], gradLayers[0], false);
+      await affineBackward(engine, x, n, dHidden, layers[0], weights[0], gradLayers[0]);
     }
     return grad;
   }
@@ -150,37 +154,50 @@ function checkShape(shape: HeadShape) {
 }
 
 interface Layer {
-  weight: Float64Array;
-  bias: Float64Array;
+  weight: Floats;
+  bias: Floats;
   inputs: number;
   outputs: number;
 }
 
+/** A new zeroed array of the same float type as `model`. */
+function like<T extends Floats>(model: T, length: number): T {
+  return new (model.constructor as new (length: number) => T)(length);
+}
+
 /**
- * out = in · Wᵀ + b, computed as (W · inᵀ)ᵀ: W stays in its stored layout and only the
- * batch-sized matrices are transposed.
+ * out = in · Wᵀ + b (in the float type of `model`), computed as (W · inᵀ)ᵀ: W stays in
+ * its stored layout and only the batch-sized matrices are transposed.
  */
-async function affine(engine: MatrixEngine, input: Float64Array, n: number, layer: Layer, weight: Floats): Promise<Float64Array> {
+async function affine<T extends Floats>(engine: MatrixEngine, input: Floats, n: number, layer: Layer, weight: Floats, model: T): Promise<T> {
   const { bias, inputs, outputs } = layer;
   const product = await engine.multiply(weight, transpose(input, n, inputs), outputs, inputs, n); // outputs × n
-  const out = new Float64Array(n * outputs);
+  const out = like(model, n * outputs);
   for (let o = 0; o < outputs; o++) for (let r = 0; r < n; r++) out[r * outputs + o] = product[o * n + r] + bias[o];
   return out;
 }
 
-/** Writes dW = dOutᵀ · in and db = Σ_r dOut[r] into `grad`; returns d(input) = dOut · W when asked. */
-async function affineBackward(
+/**
+ * Writes dW = dOutᵀ · in and db = Σ_r dOut[r] into `grad`; returns d(input) = dOut · W,
+ * in the float type of `model`, when one is given.
+ */
+async function affineBackward<T extends Floats>(
   engine: MatrixEngine,
-  input: Float64Array,
+  input: Floats,
   n: number,
-  dOut: Float64Array,
+  dOut: Floats,
   layer: Layer,
   weight: Floats,
-  grad: { weight: Float64Array; bias: Float64Array },
-  wantInput: boolean,
-): Promise<Float64Array | undefined> {
+  grad: { weight: Floats; bias: Floats },
+  model?: T,
+): Promise<T | undefined> {
   const { inputs, outputs } = layer;
   for (let r = 0; r < n; r++) for (let o = 0; o < outputs; o++) grad.bias[o] += dOut[r * outputs + o];
   grad.weight.set(await engine.multiply(transpose(dOut, n, outputs), input, outputs, n, inputs));
-  return wantInput ? Float64Array.from(await engine.multiply(dOut, weight, n, outputs, inputs)) : undefined;
+  if (!model) return undefined;
+  const dInput = await engine.multiply(dOut, weight, n, outputs, inputs);
+  if (dInput.constructor === model.constructor) return dInput as T;
+  const converted = like(model, dInput.length);
+  converted.set(dInput);
+  return converted;
 }

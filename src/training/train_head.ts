@@ -2,7 +2,8 @@
  * Trains a projection head over frozen embeddings (computed once by the caller), with
  * triplet loss or InfoNCE, Adam, mini-batches, a seeded generator, and early stopping
  * on a held-out validation split. Parameters, losses and the optimiser are TypeScript
- * over Float64Arrays; the matrix products run on onnxruntime (matrix_engine.ts).
+ * over Float32Arrays (the precision the head is stored in, and what onnxruntime takes
+ * without a copy); the matrix products run on onnxruntime (matrix_engine.ts).
  *
  * Data comes in one of three forms:
  * - `examples` with class labels (a folder per class): triplets are mined in each batch
@@ -14,7 +15,7 @@ import { claimOnnxThread, onnxThreadOwner } from "../models/onnx_thread.js";
 import type { InferenceThread } from "../models/clip_towers.js";
 import { trainInWorker } from "../models/worker_runner.js";
 import { Adam } from "./adam.js";
-import { batchHardTriplets, infoNceLoss, tripletLoss, type Triplet, type TripletDistance } from "./losses.js";
+import { batchHardTriplets, distancesFromGram, infoNceLoss, tripletLoss, type LossResult, type Triplet, type TripletDistance } from "./losses.js";
 import { exactEngine, onnxEngine, transpose, type Floats, type MatrixEngine } from "./matrix_engine.js";
 import { ProjectionHead, type HeadKind, type HeadShape } from "./projection_head.js";
 import { seededRandom, shuffled } from "./random.js";
@@ -95,10 +96,10 @@ export interface TrainingJob {
 export type TrainingOutcome = Omit<TrainedHead, "head" | "seconds" | "thread"> & { shape: Required<HeadShape>; params: Float64Array };
 
 type PackedData =
-  | { kind: "examples"; dimension: number; vectors: Float64Array; labels: number[] }
-  | { kind: "pairs"; dimension: number; a: Float64Array; b: Float64Array }
+  | { kind: "examples"; dimension: number; vectors: Float32Array; labels: number[] }
+  | { kind: "pairs"; dimension: number; a: Float32Array; b: Float32Array }
   /** anchor, positive and negative rows in turn. */
-  | { kind: "triplets"; dimension: number; rows: Float64Array };
+  | { kind: "triplets"; dimension: number; rows: Float32Array };
 
 export async function trainProjectionHead(options: TrainProjectionHeadOptions): Promise<TrainedHead> {
   const started = performance.now();
@@ -122,7 +123,8 @@ export async function runTrainingJob(job: TrainingJob, engine: MatrixEngine, onE
   const task = makeTask(job.data, job.loss, job.validationFraction, random);
   const d = task.dimension;
   const { kind } = job.head;
-  const head = ProjectionHead.initialised({ kind, inputDim: d, hiddenDim: kind === "mlp" ? job.head.hiddenDim ?? d : undefined, outputDim: job.head.outputDim }, random);
+  const shape = { kind, inputDim: d, hiddenDim: kind === "mlp" ? job.head.hiddenDim ?? d : undefined, outputDim: job.head.outputDim };
+  const head = ProjectionHead.initialised(shape, random, Float32Array);
   const adam = new Adam(head.params, job.learningRate);
 
   const baseline = await task.validate(async (rows) => rows, engine);
@@ -133,7 +135,7 @@ export async function runTrainingJob(job: TrainingJob, engine: MatrixEngine, onE
     let steps = 0;
     for (const batch of task.batches(job.batchSize, random)) {
       const cache = await head.forward(batch.x, batch.n, engine);
-      const { loss, grad } = batch.loss(cache.z, head.shape.outputDim);
+      const { loss, grad } = await batch.loss(cache.z, head.shape.outputDim, engine);
       adam.update(await head.backward(cache, grad));
       lossSum += loss;
       steps++;
@@ -146,9 +148,8 @@ export async function runTrainingJob(job: TrainingJob, engine: MatrixEngine, onE
     else if (epoch - best.epoch >= job.patience) break;
     await new Promise((resolve) => setImmediate(resolve)); // let the event loop breathe between epochs
   }
-  // Heads are stored as float32: round now, so the returned head and a saved copy agree exactly.
-  head.params.set(Float32Array.from(best.params));
-  return { shape: head.shape, params: head.params, baseline, validation: best.validation, bestEpoch: best.epoch, history };
+  // Trained in float32, the precision heads are stored in: the returned head and a saved copy agree exactly.
+  return { shape: head.shape, params: Float64Array.from(best.params), baseline, validation: best.validation, bestEpoch: best.epoch, history };
 }
 
 function packTrainingJob(options: TrainProjectionHeadOptions): TrainingJob {
@@ -192,12 +193,12 @@ function packTrainingJob(options: TrainProjectionHeadOptions): TrainingJob {
 const VALIDATION_SCORED = 1000;
 
 interface Batch {
-  x: Float64Array;
+  x: Float32Array;
   n: number;
-  loss: (z: Float64Array, d: number) => { loss: number; grad: Float64Array };
+  loss: (z: Float32Array, d: number, engine: MatrixEngine) => LossResult<Float32Array> | Promise<LossResult<Float32Array>>;
 }
 
-type Projection = (rows: Float64Array, n: number) => Promise<Float64Array>;
+type Projection = (rows: Float32Array, n: number) => Promise<Floats>;
 
 interface Task {
   dimension: number;
@@ -217,7 +218,7 @@ function makeTask(data: PackedData, loss: TrainingLoss, validationFraction: numb
   }
 }
 
-function labelledTask({ dimension: d, vectors, labels }: { dimension: number; vectors: Float64Array; labels: number[] }, loss: TrainingLoss, fraction: number, random: () => number): Task {
+function labelledTask({ dimension: d, vectors, labels }: { dimension: number; vectors: Float32Array; labels: number[] }, loss: TrainingLoss, fraction: number, random: () => number): Task {
   const order = shuffled(range(labels.length), random);
   const validationCount = Math.max(2, Math.round(labels.length * fraction));
   const validation = order.slice(0, validationCount);
@@ -251,11 +252,13 @@ function labelledTask({ dimension: d, vectors, labels }: { dimension: number; ve
           const batchLabels = rows.map((i) => labels[i]);
           const margin = loss.margin ?? 0.2;
           const distance = loss.distance ?? "cosine";
-          yield {
-            x: gatherRows(vectors, d, rows),
-            n: rows.length,
-            loss: (z, dz) => tripletLoss(z, dz, loss.mining === "random" ? randomTriplets(batchLabels, rnd) : batchHardTriplets(z, dz, batchLabels, distance), margin, distance),
+          const n = rows.length;
+          const mine = async (z: Float32Array, dz: number, engine: MatrixEngine) => {
+            if (loss.mining === "random") return randomTriplets(batchLabels, rnd);
+            const gram = await engine.multiply(z, transpose(z, n, dz), n, dz, n);
+            return batchHardTriplets(z, dz, batchLabels, distance, distancesFromGram(gram, n, distance));
           };
+          yield { x: gatherRows(vectors, d, rows), n, loss: async (z, dz, engine) => tripletLoss(z, dz, await mine(z, dz, engine), margin, distance) };
         }
       }
     },
@@ -263,14 +266,14 @@ function labelledTask({ dimension: d, vectors, labels }: { dimension: number; ve
   };
 }
 
-function pairTask({ dimension: d, a, b }: { dimension: number; a: Float64Array; b: Float64Array }, loss: { temperature?: number; symmetric?: boolean }, fraction: number, random: () => number): Task {
+function pairTask({ dimension: d, a, b }: { dimension: number; a: Float32Array; b: Float32Array }, loss: { temperature?: number; symmetric?: boolean }, fraction: number, random: () => number): Task {
   const count = a.length / d;
   const order = shuffled(range(count), random);
   const validationCount = Math.max(2, Math.round(count * fraction));
   const validation = order.slice(0, validationCount).slice(0, VALIDATION_SCORED);
   const train = order.slice(validationCount);
   const stack = (ids: number[]) => {
-    const x = new Float64Array(2 * ids.length * d);
+    const x = new Float32Array(2 * ids.length * d);
     x.set(gatherRows(a, d, ids));
     x.set(gatherRows(b, d, ids), ids.length * d);
     return x;
@@ -300,7 +303,7 @@ function pairTask({ dimension: d, a, b }: { dimension: number; a: Float64Array; 
   };
 }
 
-function tripletTask({ dimension: d, rows }: { dimension: number; rows: Float64Array }, loss: { margin?: number; distance?: TripletDistance }, fraction: number, random: () => number): Task {
+function tripletTask({ dimension: d, rows }: { dimension: number; rows: Float32Array }, loss: { margin?: number; distance?: TripletDistance }, fraction: number, random: () => number): Task {
   const count = rows.length / (3 * d);
   const order = shuffled(range(count), random);
   const validationCount = Math.max(1, Math.round(count * fraction));
@@ -331,7 +334,7 @@ function tripletTask({ dimension: d, rows }: { dimension: number; rows: Float64A
 }
 
 /** Leave-one-out: the share of rows whose most similar other row (by cosine) has their label. */
-export async function recallAt1(rows: Float64Array, labels: number[], engine: MatrixEngine = exactEngine): Promise<number> {
+export async function recallAt1(rows: Floats, labels: number[], engine: MatrixEngine = exactEngine): Promise<number> {
   const n = labels.length;
   const d = rows.length / n;
   const similarity = await cosineSimilarities(rows, rows, n, n, d, engine);
@@ -341,12 +344,13 @@ export async function recallAt1(rows: Float64Array, labels: number[], engine: Ma
 }
 
 /** The m × n cosine similarities between the rows of `a` (m × d) and of `b` (n × d), as one matrix product. */
-async function cosineSimilarities(a: Float64Array, b: Float64Array, m: number, n: number, d: number, engine: MatrixEngine): Promise<Floats> {
+async function cosineSimilarities(a: Floats, b: Floats, m: number, n: number, d: number, engine: MatrixEngine): Promise<Floats> {
   return engine.multiply(unitRows(a, m, d), transpose(unitRows(b, n, d), n, d), m, d, n);
 }
 
-function unitRows(rows: Float64Array, n: number, d: number): Float64Array {
-  const out = new Float64Array(n * d);
+/** The rows scaled to unit length, in the same float type. */
+function unitRows<T extends Floats>(rows: T, n: number, d: number): T {
+  const out = new (rows.constructor as new (length: number) => T)(n * d);
   for (let r = 0; r < n; r++) {
     let s = 0;
     for (let k = 0; k < d; k++) s += rows[r * d + k] ** 2;
@@ -366,7 +370,7 @@ function argmax(values: Floats, offset: number, length: number, skip: number): n
   return best;
 }
 
-function cosine(rows: Float64Array, d: number, a: number, b: number): number {
+function cosine(rows: Floats, d: number, a: number, b: number): number {
   let dot = 0;
   let na = 0;
   let nb = 0;
@@ -399,14 +403,14 @@ function dimensionOf(vectors: ArrayLike<number>[]): number {
   return d;
 }
 
-function flatten(vectors: ArrayLike<number>[], d: number): Float64Array {
-  const out = new Float64Array(vectors.length * d);
-  vectors.forEach((v, i) => out.set(Array.from(v), i * d));
+function flatten(vectors: ArrayLike<number>[], d: number): Float32Array {
+  const out = new Float32Array(vectors.length * d);
+  vectors.forEach((v, i) => out.set(v, i * d));
   return out;
 }
 
-function gatherRows(flat: Float64Array, d: number, ids: number[]): Float64Array {
-  const out = new Float64Array(ids.length * d);
+function gatherRows(flat: Float32Array, d: number, ids: number[]): Float32Array {
+  const out = new Float32Array(ids.length * d);
   ids.forEach((id, i) => out.set(flat.subarray(id * d, (id + 1) * d), i * d));
   return out;
 }
