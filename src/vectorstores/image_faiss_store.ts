@@ -10,7 +10,7 @@ import type { ImageInput } from "../images/image_input.js";
 import { normalizeInPlace } from "../utils/vectors.js";
 import { FaissIndex, ivfListCount, type DistanceMetric, type SearchTuning } from "./faiss_index.js";
 import { compileFilter, type MetadataFilter } from "./filter.js";
-import { currentVersion, writeVersion } from "./persistence.js";
+import { currentVersion, readWholeFile, writeVersion } from "./persistence.js";
 import { readPythonFlatIndex } from "./python_interop.js";
 import { VectorTable } from "./vector_table.js";
 
@@ -381,14 +381,14 @@ export class ImageFaissStore extends FaissStore {
       positions: (string | null)[];
       documents: { id: string; pageContent: string; metadata: Record<string, unknown> }[];
     };
-    store.table = VectorTable.fromBuffer(manifest.dimension, await readFile(join(version, "vectors.f32")));
+    store.table = VectorTable.fromBuffer(manifest.dimension, await readWholeFile(join(version, "vectors.f32")));
     store.positions = saved.positions;
     saved.positions.forEach((id, position) => id !== null && store.positionOf.set(id, position));
     for (const d of saved.documents) store.docstore._docs.set(d.id, new Document(d));
     store.mappingCache = undefined;
     // No faiss.index is saved for an empty or untrained index; a version folder removed
     // while we read it is another matter (see `load`).
-    const indexBytes = await readFile(join(version, "faiss.index")).catch(async (error: NodeJS.ErrnoException) => {
+    const indexBytes = await readWholeFile(join(version, "faiss.index")).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT" && (await stat(join(version, "manifest.json")).catch(() => undefined))) return undefined;
       throw error;
     });
@@ -410,7 +410,7 @@ export class ImageFaissStore extends FaissStore {
    */
   static async loadFromPython(directory: string, embeddings: EmbeddingsInterface): Promise<ImageFaissStore> {
     const python = await FaissStore.loadFromPython(directory, embeddings);
-    const { metric, dimension, vectors } = readPythonFlatIndex(await readFile(join(directory, "index.faiss")));
+    const { metric, dimension, vectors } = readPythonFlatIndex(await readWholeFile(join(directory, "index.faiss")));
     const store = new this(embeddings, { metric, indexType: "Flat" });
     const mapping = python.getMapping();
     const count = vectors.length / dimension;

@@ -8,6 +8,7 @@
  * before the current one is kept, so a reader that has just read `CURRENT` can still
  * open what it named; older ones are removed.
  */
+import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
@@ -46,6 +47,34 @@ export async function currentVersion(directory: string): Promise<string | undefi
     throw new Error(`${join(directory, POINTER)} is corrupt: it names "${pointer}"`);
   }
   return join(directory, pointer);
+}
+
+/** The most one read call asks for: fs.readFile refuses files over 2 GiB, and a 1M-vector index is bigger. */
+const READ_CHUNK_BYTES = 1 << 30;
+
+/**
+ * A whole file as one Buffer, read in pieces, so files over fs.readFile's 2 GiB limit
+ * (an HNSW index of a million 512-d vectors is 2.3 GB) load too. The limit left is
+ * Node's largest Buffer.
+ */
+export async function readWholeFile(path: string, chunkBytes = READ_CHUNK_BYTES): Promise<Buffer> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    const { size } = await handle.stat();
+    if (size > bufferConstants.MAX_LENGTH) {
+      throw new RangeError(`${path} is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes this Node.js can hold in one Buffer`);
+    }
+    const buffer = Buffer.allocUnsafe(size);
+    let offset = 0;
+    while (offset < size) {
+      const { bytesRead } = await handle.read(buffer, offset, Math.min(chunkBytes, size - offset), offset);
+      if (bytesRead === 0) throw new Error(`${path} ended at byte ${offset} of ${size} while being read`);
+      offset += bytesRead;
+    }
+    return buffer;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Writes a file and fsyncs it before returning. */
