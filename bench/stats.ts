@@ -37,6 +37,32 @@ export function randomUnitVectors(count: number, dim: number, seed: number): Flo
   return out;
 }
 
+/**
+ * Unit vectors in groups, closer to what embeddings of a photo collection look like than
+ * uniform ones: each is one of `clusters` fixed random centres plus Gaussian noise of the
+ * same length, normalised (cosine ≈ 0.71 to its centre, ≈ 0.5 to its group's other
+ * members, ≈ 0 to the rest). The centres never change, so data and queries drawn with
+ * different seeds share them.
+ */
+export function clusteredUnitVectors(count: number, dim: number, clusters: number, seed: number): Float32Array {
+  const centres = randomUnitVectors(clusters, dim, 1_000_003);
+  const noise = randomUnitVectors(count, dim, seed);
+  const next = seededRandom(seed + 1);
+  const out = new Float32Array(count * dim);
+  for (let i = 0; i < count; i++) {
+    const centre = Math.floor(next() * clusters);
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      const value = centres[centre * dim + j] + noise[i * dim + j];
+      out[i * dim + j] = value;
+      norm += value * value;
+    }
+    const scale = 1 / Math.sqrt(norm);
+    for (let j = 0; j < dim; j++) out[i * dim + j] *= scale;
+  }
+  return out;
+}
+
 export function rows(flat: Float32Array, dim: number, start = 0, end = flat.length / dim): number[][] {
   const out: number[][] = [];
   for (let i = start; i < end; i++) out.push(Array.from(flat.subarray(i * dim, (i + 1) * dim)));
