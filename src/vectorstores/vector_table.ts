@@ -17,9 +17,13 @@ export class VectorTable {
       throw new Error(`vector file has ${bytes.byteLength} bytes, not a whole number of ${dimension}-d float32 rows`);
     }
     const rows = bytes.byteLength / (4 * dimension);
-    const table = new VectorTable(dimension, Math.max(rows, 1));
-    // Copy: the Buffer may be a slice of a pooled allocation with any alignment.
-    new Uint8Array(table.data.buffer).set(bytes);
+    // A Buffer that is all of its own memory (as a file read whole is) is adopted, not
+    // copied: a million 512-d rows are 2 GB, and a copy doubles the peak while a store
+    // loads. A small Buffer may be a slice of a shared pool, with any alignment: copied.
+    const owned = rows > 0 && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const table = new VectorTable(dimension, owned ? 0 : Math.max(rows, 1));
+    if (owned) table.data = new Float32Array(bytes.buffer, 0, rows * dimension);
+    else new Uint8Array(table.data.buffer).set(bytes);
     table.rows = rows;
     return table;
   }
