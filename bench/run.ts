@@ -4,7 +4,7 @@
  * per process), and contenders that are compared run side by side, interleaved in the
  * same run, so the ratios hold even on a noisy machine. Writes docs/benchmarks.md.
  *
- *   npm run bench                      # everything (over an hour on 2 cores: HNSW32 over 1M vectors dominates)
+ *   npm run bench                      # everything (the first run builds HNSW32 over 1M vectors: about 93 minutes on 2 cores)
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
  *   npm run bench -- --only indexing,text,search,clustered,bulk,training,memory,serve
  *   npm run bench -- --only search --vectors 100000   # search over these sizes only
@@ -32,7 +32,7 @@ const plan = quick
   ? { reps: 1, web: 32, camera: 8, texts: 64, searchCounts: [100_000], bulk: 20_000, memory: [500, 1000, 1500] }
   : { reps: 3, web: 96, camera: 24, texts: 256, searchCounts: [100_000, 1_000_000], bulk: 100_000, memory: [1000, 3000, 5000] };
 
-// --vectors 100000 searches only the sizes given (building HNSW32 over 1M vectors is estimated at an hour here).
+// --vectors 100000 searches only the sizes given (building HNSW32 over 1M vectors took about 93 minutes here).
 if (options.vectors) plan.searchCounts = options.vectors.split(",").map(Number);
 
 type Result = Record<string, any>;

@@ -1,4 +1,5 @@
 import { gaussian, seededRandom } from "../src/training/random.js";
+import { normalizeInPlace } from "../src/utils/vectors.js";
 
 /** Small statistics helpers for the benchmarks. */
 
@@ -51,14 +52,9 @@ export function clusteredUnitVectors(count: number, dim: number, clusters: numbe
   const out = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     const centre = Math.floor(next() * clusters);
-    let norm = 0;
-    for (let j = 0; j < dim; j++) {
-      const value = centres[centre * dim + j] + noise[i * dim + j];
-      out[i * dim + j] = value;
-      norm += value * value;
-    }
-    const scale = 1 / Math.sqrt(norm);
-    for (let j = 0; j < dim; j++) out[i * dim + j] *= scale;
+    const row = out.subarray(i * dim, (i + 1) * dim);
+    for (let j = 0; j < dim; j++) row[j] = centres[centre * dim + j] + noise[i * dim + j];
+    normalizeInPlace(row);
   }
   return out;
 }

@@ -7,10 +7,9 @@
  * Each returns the mean loss and d(loss)/d(rows). Checked against finite differences
  * in test/training/gradients.test.ts.
  */
+import { zerosLike, type Floats } from "./matrix_engine.js";
 
 export type TripletDistance = "euclidean" | "cosine";
-
-import type { Floats } from "./matrix_engine.js";
 
 export interface LossResult<T extends Floats = Floats> {
   loss: number;
@@ -133,10 +132,6 @@ export function infoNceLoss<T extends Floats>(rows: T, d: number, n: number, tem
     }
   }
   return { loss: loss / (n * directions), grad };
-}
-
-function zerosLike<T extends Floats>(rows: T): T {
-  return new (rows.constructor as new (length: number) => T)(rows.length);
 }
 
 function dot(rows: Floats, d: number, a: number, b: number): number {

@@ -50,9 +50,14 @@ function multiplyExact(a: Floats, b: Floats, m: number, k: number, n: number): F
   return c;
 }
 
+/** A new zero-filled array of `model`'s float type: each step of training stays in its parameters' precision. */
+export function zerosLike<T extends Floats>(model: T, length = model.length): T {
+  return new (model.constructor as new (length: number) => T)(length);
+}
+
 /** The transpose of a row-major `rows × cols` matrix, in the same float type. */
 export function transpose<T extends Floats>(values: T, rows: number, cols: number): T {
-  const out = new (values.constructor as { new (length: number): T })(values.length);
+  const out = zerosLike(values);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
   return out;
 }

@@ -11,7 +11,7 @@
  * products on a `MatrixEngine`; `forward` keeps what `backward` needs.
  */
 import { createHash } from "node:crypto";
-import { exactEngine, transpose, type Floats, type MatrixEngine } from "./matrix_engine.js";
+import { exactEngine, transpose, zerosLike, type Floats, type MatrixEngine } from "./matrix_engine.js";
 import { gaussian } from "./random.js";
 
 export type HeadKind = "linear" | "mlp";
@@ -91,7 +91,7 @@ export class ProjectionHead<P extends Floats = Float64Array> {
     }
     const d = this.shape.outputDim;
     const norms = new Float64Array(n);
-    const z = like(this.params, n * d);
+    const z = zerosLike(this.params, n * d);
     for (let r = 0; r < n; r++) {
       let s = 0;
       for (let j = 0; j < d; j++) s += y[r * d + j] ** 2;
@@ -106,13 +106,13 @@ export class ProjectionHead<P extends Floats = Float64Array> {
     const { n, x, hidden, norms, z, engine, weights } = cache;
     const d = this.shape.outputDim;
     // Through the normalisation z = y/|y|: dy = (dz − z (z·dz)) / |y|.
-    const dy = like(this.params, n * d);
+    const dy = zerosLike(this.params, n * d);
     for (let r = 0; r < n; r++) {
       let dot = 0;
       for (let j = 0; j < d; j++) dot += z[r * d + j] * dz[r * d + j];
       for (let j = 0; j < d; j++) dy[r * d + j] = (dz[r * d + j] - z[r * d + j] * dot) / norms[r];
     }
-    const grad = like(this.params, this.params.length);
+    const grad = zerosLike(this.params);
     const layers = this.layers();
     const gradLayers = this.layers(grad);
     if (layers.length === 1) {
@@ -160,11 +160,6 @@ interface Layer {
   outputs: number;
 }
 
-/** A new zeroed array of the same float type as `model`. */
-function like<T extends Floats>(model: T, length: number): T {
-  return new (model.constructor as new (length: number) => T)(length);
-}
-
 /**
  * out = in · Wᵀ + b (in the float type of `model`), computed as (W · inᵀ)ᵀ: W stays in
  * its stored layout and only the batch-sized matrices are transposed.
@@ -172,7 +167,7 @@ function like<T extends Floats>(model: T, length: number): T {
 async function affine<T extends Floats>(engine: MatrixEngine, input: Floats, n: number, layer: Layer, weight: Floats, model: T): Promise<T> {
   const { bias, inputs, outputs } = layer;
   const product = await engine.multiply(weight, transpose(input, n, inputs), outputs, inputs, n); // outputs × n
-  const out = like(model, n * outputs);
+  const out = zerosLike(model, n * outputs);
   for (let o = 0; o < outputs; o++) for (let r = 0; r < n; r++) out[r * outputs + o] = product[o * n + r] + bias[o];
   return out;
 }
@@ -197,7 +192,7 @@ async function affineBackward<T extends Floats>(
   if (!model) return undefined;
   const dInput = await engine.multiply(dOut, weight, n, outputs, inputs);
   if (dInput.constructor === model.constructor) return dInput as T;
-  const converted = like(model, dInput.length);
+  const converted = zerosLike(model, dInput.length);
   converted.set(dInput);
   return converted;
 }

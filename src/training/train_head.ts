@@ -16,7 +16,7 @@ import type { InferenceThread } from "../models/clip_towers.js";
 import { trainInWorker } from "../models/worker_runner.js";
 import { Adam } from "./adam.js";
 import { batchHardTriplets, distancesFromGram, infoNceLoss, tripletLoss, type LossResult, type Triplet, type TripletDistance } from "./losses.js";
-import { exactEngine, onnxEngine, transpose, type Floats, type MatrixEngine } from "./matrix_engine.js";
+import { exactEngine, onnxEngine, transpose, zerosLike, type Floats, type MatrixEngine } from "./matrix_engine.js";
 import { ProjectionHead, type HeadKind, type HeadShape } from "./projection_head.js";
 import { seededRandom, shuffled } from "./random.js";
 
@@ -350,7 +350,7 @@ async function cosineSimilarities(a: Floats, b: Floats, m: number, n: number, d:
 
 /** The rows scaled to unit length, in the same float type. */
 function unitRows<T extends Floats>(rows: T, n: number, d: number): T {
-  const out = new (rows.constructor as new (length: number) => T)(n * d);
+  const out = zerosLike(rows, n * d);
   for (let r = 0; r < n; r++) {
     let s = 0;
     for (let k = 0; k < d; k++) s += rows[r * d + k] ** 2;
