@@ -8,14 +8,19 @@
 //   1. keeps a faiss-node that already loads and works;
 //   2. tries faiss-node's prebuilt binary (prebuild-install), which fails fast offline;
 //   3. builds faiss-node's src/faiss.cc with node-gyp against a system faiss
-//      (Debian/Ubuntu: `apt-get install libfaiss-dev`);
+//      (Debian/Ubuntu: `apt-get install libfaiss-dev`), with faiss's distance kernels
+//      compiled for this CPU when it can (faiss-node/simd-kernels.mjs: 4x faster
+//      search than Debian's generic build);
 //   4. checks the result with a real search.
+// An addon it built earlier with the generic kernels is rebuilt once the CPU's can be had.
 // If all of that fails it warns and exits 0, so that installing this package never
 // breaks; LANGCHAIN_IMAGE_EMBEDDINGS_STRICT_FAISS=1 makes it exit 1 instead (CI).
 //
 // Environment:
 //   LANGCHAIN_IMAGE_EMBEDDINGS_STRICT_FAISS=1  fail (exit 1) when faiss-node is unusable
 //   LANGCHAIN_IMAGE_EMBEDDINGS_SKIP_FAISS=1    do nothing (you do not need the FAISS store)
+//   LANGCHAIN_IMAGE_EMBEDDINGS_FAISS_SIMD=0    keep faiss's portable kernels (node_modules copied to other CPUs)
+//   FAISS_SOURCE_DIR    faiss source of the same version as FAISS_LIB, for the CPU's kernels (default: apt-get source)
 //   FAISS_INCLUDE_DIR   directory holding faiss/IndexFlat.h (default: /usr/include, /usr/local/include)
 //   FAISS_LIB           libfaiss.a or libfaiss.so, or the directory holding it
 //   npm_config_node_gyp, npm_config_nodedir   as npm sets them
@@ -25,6 +30,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildSimdKernels, cpuUnsupported } from './faiss-node/simd-kernels.mjs';
 
 const TAG = '[faiss-node]';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -143,8 +149,10 @@ function missingTools() {
 }
 
 /** binding.gyp for faiss-node's single source file against a system faiss. */
-function bindingGyp({ include, lib, napiInclude, compatHeader }) {
+function bindingGyp({ include, lib, napiInclude, compatHeader, kernelsObject }) {
   const libFlags = lib.endsWith('.so') ? [`-L${path.dirname(lib)}`, `-Wl,-rpath,${path.dirname(lib)}`, '-lfaiss'] : [lib];
+  // Ahead of the library, so the linker takes these kernels and skips the library's own.
+  if (kernelsObject) libFlags.unshift(kernelsObject);
   return {
     targets: [
       {
@@ -163,8 +171,23 @@ function bindingGyp({ include, lib, napiInclude, compatHeader }) {
   };
 }
 
+/** What the addon in `dir` was built with, as recorded by this script: { kernels, why? } or null. */
+const kernelsRecord = (dir) => path.join(dir, 'build', 'Release', 'faiss-kernels.json');
+function readKernelsRecord(dir) {
+  try {
+    return JSON.parse(fs.readFileSync(kernelsRecord(dir), 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** This CPU's distance kernels for the system faiss: { object, target } or { why }. */
+function cpuKernels(dir, lib) {
+  return buildSimdKernels({ lib, cacheDir: path.join(dir, '.faiss-source'), outDir: path.join(dir, 'faiss-kernels'), log });
+}
+
 /** Step 3: build the addon with node-gyp against the system faiss. */
-function buildFromSource(dir) {
+function buildFromSource(dir, kernels) {
   if (process.platform !== 'linux') return { ok: false, why: `building from source is only supported on Linux (this is ${process.platform})` };
   const faiss = findSystemFaiss();
   if (faiss.why) return { ok: false, why: faiss.why };
@@ -184,16 +207,47 @@ function buildFromSource(dir) {
   // Keep the build inputs inside faiss-node's directory, so `node-gyp rebuild` there works again.
   const compatHeader = path.join(dir, 'faiss-compat.h');
   fs.copyFileSync(path.join(HERE, 'faiss-node', 'compat.h'), compatHeader);
-  const gyp = bindingGyp({ ...faiss, napiInclude, compatHeader });
-  fs.writeFileSync(path.join(dir, 'binding.gyp'), `${JSON.stringify(gyp, null, 2)}\n`);
+  kernels ??= cpuKernels(dir, faiss.lib);
+  if (kernels.why) log(`distance kernels: faiss's generic ones (${kernels.why})`);
 
-  log(`building from source against ${faiss.lib} (headers in ${faiss.include})...`);
+  const attempt = (kernelsObject) => {
+    const gyp = bindingGyp({ ...faiss, napiInclude, compatHeader, kernelsObject });
+    fs.writeFileSync(path.join(dir, 'binding.gyp'), `${JSON.stringify(gyp, null, 2)}\n`);
+    const [cmd, ...pre] = nodeGyp;
+    return run(cmd, [...pre, 'rebuild', '-j', '2', ...nodedirArgs()], { cwd: dir, timeout: BUILD_TIMEOUT_MS });
+  };
+  log(`building from source against ${faiss.lib} (headers in ${faiss.include})${kernels.object ? `, with ${kernels.target} distance kernels` : ''}...`);
   const started = Date.now();
-  const [cmd, ...pre] = nodeGyp;
-  const r = run(cmd, [...pre, 'rebuild', '-j', '2', ...nodedirArgs()], { cwd: dir, timeout: BUILD_TIMEOUT_MS });
+  let r = attempt(kernels.object);
+  if (!r.ok && kernels.object) {
+    log(`linking the ${kernels.target} kernels failed (${tail(r.output, 1)}); building with faiss's generic ones`);
+    kernels = { why: `linking them failed: ${tail(r.output, 1)}` };
+    r = attempt(undefined);
+  }
   if (!r.ok) return { ok: false, why: `node-gyp failed; its last lines:\n${tail(r.output)}` };
+  fs.writeFileSync(kernelsRecord(dir), `${JSON.stringify({ kernels: kernels.target ?? 'generic', lib: faiss.lib, why: kernels.why })}\n`);
   log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return { ok: true };
+}
+
+/**
+ * An addon this script built with faiss's generic kernels, rebuilt with the CPU's once
+ * they can be compiled (e.g. the source package could not be fetched last time). The
+ * working addon is kept when they still cannot.
+ */
+function upgradeKernels(dir) {
+  // Addons built from source before this record existed had the generic kernels.
+  const builtHere = fs.existsSync(path.join(dir, 'faiss-compat.h'));
+  const record = readKernelsRecord(dir) ?? (builtHere ? { kernels: 'generic', lib: findSystemFaiss().lib } : null);
+  if (record?.kernels !== 'generic' || !record.lib || cpuUnsupported()) return;
+  const kernels = cpuKernels(dir, record.lib);
+  if (kernels.why) return log(`keeping faiss's generic distance kernels (${kernels.why})`);
+  const result = buildFromSource(dir, kernels);
+  const check = result.ok ? faissNodeWorks(dir) : result;
+  if (check.ok) return log(`ready: rebuilt with ${kernels.target} distance kernels`);
+  log(`rebuilding with ${kernels.target} kernels failed (${check.why.split('\n')[0]}); building the generic addon again`);
+  const fallback = buildFromSource(dir, { why: 'the CPU kernels failed the check' });
+  if (!fallback.ok || !faissNodeWorks(dir).ok) giveUp([`rebuilding the addon failed: ${fallback.why ?? 'its check failed'}`]);
 }
 
 /** Where to tell the user to re-run this script from. */
@@ -228,11 +282,14 @@ function main() {
   if (!dir) return giveUp(['faiss-node is not installed (it is a dependency; run npm install)']);
 
   const before = faissNodeWorks(dir);
-  if (before.ok) return log(`already works (${dir}), nothing to do`);
+  if (before.ok) {
+    log(`already works (${dir})`);
+    return upgradeKernels(dir);
+  }
 
   log(`no working addon yet (${before.why})`);
   const reasons = [`existing faiss-node: ${before.why}`];
-  for (const [name, attempt] of [['prebuilt binary', tryPrebuilt], ['source build', buildFromSource]]) {
+  for (const [name, attempt] of [['prebuilt binary', tryPrebuilt], ['source build', (d) => buildFromSource(d)]]) {
     const result = attempt(dir);
     if (result.ok) {
       const check = faissNodeWorks(dir);
