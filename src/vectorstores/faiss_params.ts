@@ -1,6 +1,6 @@
 /**
- * Writes search parameters into a serialised faiss index, because faiss-node has no
- * ParameterSpace. Offsets follow faiss' `write_index` (stable since faiss 1.5):
+ * Reads and writes the search parameters of a serialised faiss index, because faiss-node
+ * has no ParameterSpace. Offsets follow faiss' `write_index` (stable since faiss 1.5):
  *
  * index header: fourcc(4) d(int32) ntotal(int64) dummy(int64) dummy(int64)
  *               is_trained(uint8) metric_type(int32) [metric_arg(float32) if metric_type > 1]
@@ -21,30 +21,74 @@ export interface SearchTuning {
   nprobe: number;
 }
 
-/** Patches `bytes` in place; returns whether anything changed. */
-export function writeSearchParams(bytes: Buffer, tuning: SearchTuning): boolean {
-  if (bytes.length < 37) return false;
-  const fourcc = bytes.toString("latin1", 0, 4);
-  const afterHeader = 37 + (bytes.readInt32LE(33) > 1 ? 4 : 0);
+/** Reads `length` bytes at `offset` of a serialised index (from memory or from a file). */
+export type ReadAt = (offset: number, length: number) => Buffer;
+
+/** A write that puts one parameter into a serialised index. */
+export interface Patch {
+  offset: number;
+  bytes: Buffer;
+}
+
+/** Where each search parameter sits in a serialised index, with its current value. */
+interface Slot {
+  name: keyof SearchTuning;
+  offset: number;
+  value: number;
+  size: 4 | 8;
+}
+
+/**
+ * The search parameters the index serialised in `read` (of `size` bytes) holds. Only a
+ * few header fields are read, so a saved index of gigabytes is not read whole.
+ */
+function slots(read: ReadAt, size: number): Slot[] {
+  if (size < 37) return [];
+  const fourcc = read(0, 4).toString("latin1");
+  const afterHeader = 37 + (read(33, 4).readInt32LE(0) > 1 ? 4 : 0);
   if (fourcc.startsWith("Iw")) {
-    const nlist = bytes.readBigUInt64LE(afterHeader);
-    const nprobe = BigInt(Math.min(tuning.nprobe, Number(nlist)));
-    if (bytes.readBigUInt64LE(afterHeader + 8) === nprobe) return false;
-    bytes.writeBigUInt64LE(nprobe, afterHeader + 8);
-    return true;
+    const nprobeAt = afterHeader + 8;
+    return [{ name: "nprobe", offset: nprobeAt, value: Number(read(nprobeAt, 8).readBigUInt64LE(0)), size: 8 }];
   }
   if (fourcc.startsWith("IHN")) {
     let offset = afterHeader;
-    for (const itemSize of [8, 4, 4, 8, 4]) offset += 8 + Number(bytes.readBigUInt64LE(offset)) * itemSize;
-    const efConstructionAt = offset + 8;
-    const efSearchAt = offset + 12;
-    const empty = bytes.readBigInt64LE(8) === 0n;
-    if (bytes.readInt32LE(efSearchAt) === tuning.efSearch && (!empty || bytes.readInt32LE(efConstructionAt) === tuning.efConstruction)) {
-      return false;
-    }
-    bytes.writeInt32LE(tuning.efSearch, efSearchAt);
-    if (empty) bytes.writeInt32LE(tuning.efConstruction, efConstructionAt);
-    return true;
+    for (const itemSize of [8, 4, 4, 8, 4]) offset += 8 + Number(read(offset, 8).readBigUInt64LE(0)) * itemSize;
+    const found: Slot[] = [{ name: "efSearch", offset: offset + 12, value: read(offset + 12, 4).readInt32LE(0), size: 4 }];
+    // efConstruction only shapes vectors still to come; an index that has some keeps the one it was built with.
+    if (read(8, 8).readBigInt64LE(0) === 0n) found.push({ name: "efConstruction", offset: offset + 8, value: read(offset + 8, 4).readInt32LE(0), size: 4 });
+    return found;
   }
-  return false;
+  return [];
+}
+
+/** The search parameters a serialised index holds (none for index types without any). */
+export function readSearchParams(read: ReadAt, size: number): Partial<SearchTuning> {
+  return Object.fromEntries(slots(read, size).map((slot) => [slot.name, slot.value]));
+}
+
+/**
+ * The writes that give a serialised index the parameters in `tuning`; none when it has
+ * them already. Parameters left out of `tuning` keep their saved values. IVF's nprobe
+ * is capped at its number of lists.
+ */
+export function searchParamPatches(read: ReadAt, size: number, tuning: Partial<SearchTuning>): Patch[] {
+  const patches: Patch[] = [];
+  for (const slot of slots(read, size)) {
+    let wanted = tuning[slot.name];
+    if (wanted === undefined) continue;
+    if (slot.name === "nprobe") wanted = Math.min(wanted, Number(read(slot.offset - 8, 8).readBigUInt64LE(0)));
+    if (wanted === slot.value) continue;
+    const bytes = Buffer.alloc(slot.size);
+    if (slot.size === 8) bytes.writeBigUInt64LE(BigInt(wanted));
+    else bytes.writeInt32LE(wanted);
+    patches.push({ offset: slot.offset, bytes });
+  }
+  return patches;
+}
+
+/** Patches `bytes` in place; returns whether anything changed. */
+export function writeSearchParams(bytes: Buffer, tuning: Partial<SearchTuning>): boolean {
+  const patches = searchParamPatches((offset, length) => bytes.subarray(offset, offset + length), bytes.length, tuning);
+  for (const { offset, bytes: value } of patches) value.copy(bytes, offset);
+  return patches.length > 0;
 }

@@ -74,6 +74,10 @@ export interface AddImagesResult {
   failures: ImageInputError[];
 }
 
+/**
+ * Options for `load`. Search parameters (efSearch, nprobe) given here apply to this load
+ * only, and the saved file is not changed; those not given keep the values saved with the index.
+ */
 export interface LoadOptions extends Omit<ImageFaissStoreArgs, "metric" | "indexType" | "docstore"> {}
 
 /** A similarity that means the same for every metric: higher is better, 1 is identical. */
@@ -106,7 +110,7 @@ export class ImageFaissStore extends FaissStore {
   readonly metric: DistanceMetric = "cosine";
   readonly indexType: string = "Flat";
   readonly ivfTrainSize: number | undefined;
-  private readonly tuning: SearchTuning = { efSearch: 128, efConstruction: 40, nprobe: 8 };
+  private tuning: SearchTuning = { efSearch: 128, efConstruction: 40, nprobe: 8 };
 
   private table?: VectorTable;
   private faissIndex?: FaissIndex;
@@ -388,12 +392,22 @@ export class ImageFaissStore extends FaissStore {
     store.mappingCache = undefined;
     // No faiss.index is saved for an empty or untrained index; a version folder removed
     // while we read it is another matter (see `load`).
-    const indexBytes = await readWholeFile(join(version, "faiss.index")).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT" && (await stat(join(version, "manifest.json")).catch(() => undefined))) return undefined;
-      throw error;
-    });
-    store.faissIndex = indexBytes
-      ? await FaissIndex.fromBuffer(indexBytes, manifest.indexType, manifest.metric, store.tuning)
+    const indexFile = join(version, "faiss.index");
+    const indexSaved = await stat(indexFile).then(
+      () => true,
+      async (error: NodeJS.ErrnoException) => {
+        if (error.code === "ENOENT" && (await stat(join(version, "manifest.json")).catch(() => undefined))) return false;
+        throw error;
+      },
+    );
+    if (indexSaved) {
+      // The parameters saved with the index hold unless this load names others.
+      const given: Partial<SearchTuning> = {};
+      for (const name of ["efSearch", "efConstruction", "nprobe"] as const) if (options[name] !== undefined) given[name] = options[name];
+      store.tuning = { ...store.tuning, ...(await FaissIndex.savedTuning(indexFile)), ...given };
+    }
+    store.faissIndex = indexSaved
+      ? await FaissIndex.fromFile(indexFile, manifest.indexType, manifest.metric, store.tuning)
       : await FaissIndex.create(manifest.dimension, manifest.indexType, manifest.metric, store.tuning);
     store._index = store.faissIndex.native as never;
     // An index saved before training still trains once enough vectors exist.
