@@ -36,12 +36,13 @@ export async function writeReport(report: Report, file: string) {
     "",
     "Reproduce: `npm run bench` (builds the random-weight `bench-vit-b32` and the Python",
     "environment on first use; add `-- --quick` for a short run, `-- --only search,bulk` for some sections, `-- --vectors 100000` to search 100k vectors only).",
-    "HNSW32 over 1M vectors takes about an hour and a half to build here: the first run keeps it in `.cache/bench/built`, later runs load it.",
+    "HNSW32 over 1M vectors is slow to build (93 minutes here with faiss's generic distance kernels; about 3× less with AVX2 ones,",
+    "judging by 100k): the first run keeps it in `.cache/bench/built`, later runs load it.",
     "Every contender runs in its own process; contenders compared with each other run interleaved",
     "in the same run, and ratios are medians of per-repetition ratios, because this machine is noisy.",
     "",
     `Measured ${report.date}${report.quick ? " (quick run)" : ""} on ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB;`,
-    `Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, transformers.js ${m.transformers}, faiss-node ${m.faissNode}, sharp ${m.sharp}${m.torch ? `, PyTorch ${m.torch}` : ""}.`,
+    `Node ${m.node}, onnxruntime-node ${m.onnxruntimeNode}, transformers.js ${m.transformers}, faiss-node ${m.faissNode} (distance kernels: ${m.faissKernels ?? "not recorded"}), sharp ${m.sharp}${m.torch ? `, PyTorch ${m.torch}` : ""}.`,
     "Model: `bench-vit-b32`, random weights with exactly CLIP ViT-B/32's shapes (8.8 GFLOPs per image;",
     "about 27 images/s is this machine's fp32 ceiling, see ../shared/ENVIRONMENT.md).",
     "",
@@ -132,7 +133,8 @@ export async function writeReport(report: Report, file: string) {
       "HNSW32 uses efSearch 128 and efConstruction 40 (the store's defaults). Uniform random vectors are HNSW's hardest case:",
       "in 512 dimensions their cosine similarities concentrate around 0 (standard deviation 1/√512 ≈ 0.044), so a query's",
       "10 nearest neighbours are barely nearer than the rest and a graph walk has little to follow. Real embeddings cluster.",
-      "Flat search is one core scanning every vector (faiss from Debian is a generic build, without AVX2 kernels).",
+      `Flat search is one core scanning every vector, with faiss's distance kernels: ${report.machine.faissKernels ?? "not recorded"}. ` +
+        "Debian's libfaiss is built for any x86-64; the install compiles these kernels for the CPU when it can (scripts/faiss-node/simd-kernels.mjs).",
       "",
     );
     const rawFlat = counts.filter((count) => report.search[count].Flat?.rawFaissP50Ms !== undefined);

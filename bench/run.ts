@@ -4,7 +4,7 @@
  * per process), and contenders that are compared run side by side, interleaved in the
  * same run, so the ratios hold even on a noisy machine. Writes docs/benchmarks.md.
  *
- *   npm run bench                      # everything (the first run builds HNSW32 over 1M vectors: about 93 minutes on 2 cores)
+ *   npm run bench                      # everything (the first run builds HNSW32 over 1M vectors: 93 minutes on 2 cores with faiss's generic kernels)
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
  *   npm run bench -- --only indexing,text,search,clustered,bulk,training,memory,serve
  *   npm run bench -- --only search --vectors 100000   # search over these sizes only
@@ -32,7 +32,7 @@ const plan = quick
   ? { reps: 1, web: 32, camera: 8, texts: 64, searchCounts: [100_000], bulk: 20_000, memory: [500, 1000, 1500] }
   : { reps: 3, web: 96, camera: 24, texts: 256, searchCounts: [100_000, 1_000_000], bulk: 100_000, memory: [1000, 3000, 5000] };
 
-// --vectors 100000 searches only the sizes given (building HNSW32 over 1M vectors took about 93 minutes here).
+// --vectors 100000 searches only the sizes given (building HNSW32 over 1M vectors took 93 minutes here, generic kernels).
 if (options.vectors) plan.searchCounts = options.vectors.split(",").map(Number);
 
 type Result = Record<string, any>;
@@ -100,7 +100,7 @@ async function search(report: Report) {
       efSearch: 128,
       efSweep: [64, 256, 512, 1024],
       saveLoad: count === plan.searchCounts.at(-1),
-      // HNSW32 over 1M takes about an hour and a half to build: kept, and reused by later runs.
+      // HNSW32 over 1M took an hour and a half to build (generic kernels): kept, and reused by later runs.
       builtIndexes: join(CACHE, "built"),
       keep: count >= 1_000_000 ? ["HNSW32"] : [],
     }, `Flat and HNSW32, ${count} vectors`);
@@ -157,9 +157,18 @@ function machine(): Report["machine"] {
     onnxruntimeNode: version("onnxruntime-node"),
     transformers: version("@huggingface/transformers"),
     faissNode: version("faiss-node"),
+    faissKernels: faissKernels(),
     sharp: version("sharp"),
     torch: hasPython ? execFileSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim() : undefined,
   };
+}
+
+/** Which distance kernels faiss-node's addon was built with (scripts/faiss-node/simd-kernels.mjs); search speed hangs on it. */
+function faissKernels(): string {
+  const record = join(ROOT, "node_modules/faiss-node/build/Release/faiss-kernels.json");
+  if (!existsSync(record)) return "faiss-node's prebuilt binary";
+  const { kernels, why } = JSON.parse(readFileSync(record, "utf8")) as { kernels: string; why?: string };
+  return kernels === "generic" ? `generic (${why})` : kernels;
 }
 
 async function main() {

@@ -11,7 +11,8 @@
 //      (Debian/Ubuntu: `apt-get install libfaiss-dev`), with faiss's distance kernels
 //      compiled for this CPU when it can (faiss-node/simd-kernels.mjs: 4x faster
 //      search than Debian's generic build);
-//   4. checks the result with a real search.
+//   4. checks the result with a real search (an addon with the CPU's kernels that fails
+//      it is built again with the generic ones).
 // An addon it built earlier with the generic kernels is rebuilt once the CPU's can be had.
 // If all of that fails it warns and exits 0, so that installing this package never
 // breaks; LANGCHAIN_IMAGE_EMBEDDINGS_STRICT_FAISS=1 makes it exit 1 instead (CI).
@@ -231,6 +232,21 @@ function buildFromSource(dir, kernels) {
 }
 
 /**
+ * Step 3 and its check. An addon with the CPU's kernels that fails the check (a compiler
+ * or CPU surprise) is built again with faiss's generic ones before giving up on it.
+ */
+function buildAndCheck(dir, kernels) {
+  const built = buildFromSource(dir, kernels);
+  if (!built.ok) return built;
+  const check = faissNodeWorks(dir);
+  if (check.ok) return { ok: true };
+  const used = readKernelsRecord(dir)?.kernels;
+  if (used === 'generic') return { ok: false, why: `built, but the check failed: ${check.why}` };
+  log(`the addon with ${used} kernels failed the check (${check.why}); building it with faiss's generic ones`);
+  return buildAndCheck(dir, { why: `the ${used} kernels failed the check: ${check.why}` });
+}
+
+/**
  * An addon this script built with faiss's generic kernels, rebuilt with the CPU's once
  * they can be compiled (e.g. the source package could not be fetched last time). The
  * working addon is kept when they still cannot.
@@ -242,12 +258,9 @@ function upgradeKernels(dir) {
   if (record?.kernels !== 'generic' || !record.lib || cpuUnsupported()) return;
   const kernels = cpuKernels(dir, record.lib);
   if (kernels.why) return log(`keeping faiss's generic distance kernels (${kernels.why})`);
-  const result = buildFromSource(dir, kernels);
-  const check = result.ok ? faissNodeWorks(dir) : result;
-  if (check.ok) return log(`ready: rebuilt with ${kernels.target} distance kernels`);
-  log(`rebuilding with ${kernels.target} kernels failed (${check.why.split('\n')[0]}); building the generic addon again`);
-  const fallback = buildFromSource(dir, { why: 'the CPU kernels failed the check' });
-  if (!fallback.ok || !faissNodeWorks(dir).ok) giveUp([`rebuilding the addon failed: ${fallback.why ?? 'its check failed'}`]);
+  const result = buildAndCheck(dir, kernels);
+  if (!result.ok) return giveUp([`rebuilding the addon failed: ${result.why}`]);
+  log(`ready: rebuilt with ${readKernelsRecord(dir)?.kernels} distance kernels`);
 }
 
 /** Where to tell the user to re-run this script from. */
@@ -289,13 +302,14 @@ function main() {
 
   log(`no working addon yet (${before.why})`);
   const reasons = [`existing faiss-node: ${before.why}`];
-  for (const [name, attempt] of [['prebuilt binary', tryPrebuilt], ['source build', (d) => buildFromSource(d)]]) {
+  const prebuiltAndCheck = (d) => {
+    const fetched = tryPrebuilt(d);
+    const check = fetched.ok ? faissNodeWorks(d) : fetched;
+    return check.ok ? { ok: true } : { ok: false, why: fetched.ok ? `installed, but the check failed: ${check.why}` : fetched.why };
+  };
+  for (const [name, attempt] of [['prebuilt binary', prebuiltAndCheck], ['source build', (d) => buildAndCheck(d)]]) {
     const result = attempt(dir);
-    if (result.ok) {
-      const check = faissNodeWorks(dir);
-      if (check.ok) return log(`ready (${name}): faiss-node loads and searches`);
-      result.why = `built, but the check failed: ${check.why}`;
-    }
+    if (result.ok) return log(`ready (${name}): faiss-node loads and searches`);
     log(`${name}: ${result.why.split('\n')[0]}`);
     reasons.push(`${name}: ${result.why}`);
   }
