@@ -10,7 +10,8 @@ export interface Report {
   q8Cosine?: any;
   text?: any;
   search: Record<string, any>;
-  searchClustered?: any;
+  /** By vector count. */
+  searchClustered: Record<string, any>;
   bulk?: any;
   training?: any;
   memory?: any;
@@ -27,6 +28,10 @@ const loopDelay = (runs: any[]) => {
   const values = runs.map((r) => r.loopDelayP99Ms).filter((v) => v !== undefined);
   return values.length ? ms(median(values)) : "–";
 };
+
+/** Every efSearch measured for one HNSW index, the default one included, by efSearch. */
+const hnswPoints = (r: any) =>
+  r ? [{ efSearch: 128, p50Ms: r.p50Ms, p99Ms: r.p99Ms, recallAt10: r.recallAt10 }, ...(r.sweep ?? [])].sort((a: any, b: any) => a.efSearch - b.efSearch) : [];
 
 export async function writeReport(report: Report, file: string) {
   const out: string[] = [];
@@ -148,9 +153,6 @@ export async function writeReport(report: Report, file: string) {
       }
       out.push("");
     }
-    /** Every efSearch measured for one HNSW index, the default one included, by efSearch. */
-    const hnswPoints = (r: any) =>
-      r ? [{ efSearch: 128, p50Ms: r.p50Ms, p99Ms: r.p99Ms, recallAt10: r.recallAt10 }, ...(r.sweep ?? [])].sort((a: any, b: any) => a.efSearch - b.efSearch) : [];
     const swept = counts.filter((count) => report.search[count].HNSW32?.sweep?.length);
     if (swept.length) {
       out.push("HNSW32's speed against recall: the same graph loaded with other `efSearch` values (`ImageFaissStore.load(dir, embeddings, { efSearch })`).", "");
@@ -180,27 +182,32 @@ export async function writeReport(report: Report, file: string) {
           `HNSW over 1M uniform random vectors: ${fast ? `the best recall@10 at a p50 of 5 ms or less is ${round(fast.recallAt10, 3)} (efSearch ${fast.efSearch})` : "no efSearch measured answers within 5 ms"}, ` +
             `and the most accurate setting measured reaches ${round(points1m.at(-1).recallAt10, 3)} at ${ms(points1m.at(-1).p50Ms)}` +
             (flat1m ? ` (exact Flat search: ${ms(flat1m.p50Ms)}).` : ".") +
-            " For data with structure, see the clustered measurement below.",
+            clusteredNote(report.searchClustered?.[1000000]),
         );
       }
     }
   }
 
-  if (report.searchClustered) {
-    const c = report.searchClustered;
-    out.push(`## Search over ${c.count.toLocaleString("en")} clustered vectors (512-d, k = 10, one query at a time)`, "");
+  const clusteredCounts = Object.keys(report.searchClustered ?? {}).map(Number).sort((a, b) => a - b);
+  if (clusteredCounts.length) {
+    out.push("## Search over clustered vectors (512-d, k = 10, one query at a time)", "");
     out.push(
       "The same measurement on vectors in 1,000 groups, as embeddings of a photo collection form (bench/stats.ts: each",
       "vector is a group centre plus noise of the same length, so cosine ≈ 0.5 within a group and ≈ 0 across groups), with",
       "queries drawn from the same groups. The targets above are judged on uniform vectors; this is what HNSW does on data",
       "with structure.",
       "",
-      "| index | efSearch | build | p50 | p99 | recall@10 vs Flat |",
-      "|---|---|---|---|---|---|",
-      `| Flat | – | ${round(c.Flat.buildSeconds, 1)} s | ${ms(c.Flat.p50Ms)} | ${ms(c.Flat.p99Ms)} | (exact) |`,
+      "| vectors | index | efSearch | build | p50 | p99 | recall@10 vs Flat |",
+      "|---|---|---|---|---|---|---|",
     );
-    const points = [{ efSearch: 128, p50Ms: c.HNSW32.p50Ms, p99Ms: c.HNSW32.p99Ms, recallAt10: c.HNSW32.recallAt10 }, ...c.HNSW32.sweep].sort((a: any, b: any) => a.efSearch - b.efSearch);
-    for (const p of points) out.push(`| HNSW32 | ${p.efSearch} | ${p.efSearch === 128 ? `${round(c.HNSW32.buildSeconds, 1)} s` : "(same graph)"} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${round(p.recallAt10, 3)} |`);
+    for (const count of clusteredCounts) {
+      const c = report.searchClustered[count];
+      const n = count.toLocaleString("en");
+      out.push(`| ${n} | Flat | – | ${round(c.Flat.buildSeconds, 1)} s | ${ms(c.Flat.p50Ms)} | ${ms(c.Flat.p99Ms)} | (exact) |`);
+      for (const p of hnswPoints(c.HNSW32)) {
+        out.push(`| ${n} | HNSW32 | ${p.efSearch} | ${p.efSearch === 128 ? `${round(c.HNSW32.buildSeconds, 1)} s` : "(same graph)"} | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${round(p.recallAt10, 3)} |`);
+      }
+    }
     out.push("");
   }
 
@@ -276,4 +283,11 @@ export async function writeReport(report: Report, file: string) {
   const notRun = missing.length ? [`Not measured in this file yet: ${missing.join(", ")} (\`npm run bench -- --only ${missing.join(",")}\`).`, ""] : [];
   out.splice(headerLines, 0, ...notRun, "## Targets (issues 5, 6 and 7)", "", "| target | goal | measured | |", "|---|---|---|---|", ...targets, "", ...notes.flatMap((n) => [n, ""]));
   await writeFile(file, out.join("\n"));
+}
+
+/** What HNSW32 reaches on 1M clustered vectors, for the note under the targets. */
+function clusteredNote(c: any): string {
+  const fast = hnswPoints(c?.HNSW32).filter((q: any) => q.p50Ms <= 5).at(-1);
+  if (!fast) return " For data with structure, see the clustered measurement below.";
+  return ` On 1M clustered vectors (below) the same index reaches recall@10 ${round(fast.recallAt10, 3)} at a p50 of ${ms(fast.p50Ms)} (efSearch ${fast.efSearch}).`;
 }
