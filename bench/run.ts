@@ -119,7 +119,7 @@ async function clustered(report: Report) {
       textQueries: 0,
       indexTypes: ["Flat", "HNSW32"],
       efSearch: 128,
-      efSweep: [16, 32, 64, 256],
+      efSweep: [16, 32, 64, 256, 512, 1024],
       saveLoad: false,
       builtIndexes: join(CACHE, "built"),
       keep: count >= 1_000_000 ? ["HNSW32"] : [],

@@ -54,17 +54,17 @@ export class FaissIndex {
     return new FaissIndex(native, factory, metric, tuning).withSearchParams();
   }
 
+  /** The search parameters saved in the index file at `path` (none for index types without any). */
+  static async savedTuning(path: string): Promise<Partial<SearchTuning>> {
+    return withFileReader(path, readSearchParams);
+  }
+
   /**
    * Reads a saved index straight from its file. faiss reads it in place: going through
    * a JS Buffer held the file twice more at the peak (the Buffer and faiss-node's copy
    * of it), 4.6 GB for an HNSW index of a million vectors. When `tuning` differs from
    * what the file holds, faiss reads a patched temporary copy; the file is never changed.
    */
-  /** The search parameters saved in the index file at `path` (none for index types without any). */
-  static async savedTuning(path: string): Promise<Partial<SearchTuning>> {
-    return withFileReader(path, readSearchParams);
-  }
-
   static async fromFile(path: string, factory: string, metric: DistanceMetric, tuning: SearchTuning): Promise<FaissIndex> {
     const faiss = await loadFaiss();
     const patches = await withFileReader(path, (read, size) => searchParamPatches(read, size, tuning));

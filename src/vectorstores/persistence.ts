@@ -49,13 +49,13 @@ export async function currentVersion(directory: string): Promise<string | undefi
   return join(directory, pointer);
 }
 
-/** The most one read call asks for: fs.readFile refuses files over 2 GiB, and a 1M-vector index is bigger. */
+/** The most one read call asks for: fs.readFile refuses files over 2 GiB, which a store's vectors pass at 1.05M 512-d rows. */
 const READ_CHUNK_BYTES = 1 << 30;
 
 /**
  * A whole file as one Buffer, read in pieces, so files over fs.readFile's 2 GiB limit
- * (an HNSW index of a million 512-d vectors is 2.3 GB) load too. The limit left is
- * Node's largest Buffer.
+ * (vectors.f32 past 1.05M 512-d vectors, or a LangChain Python index.faiss as large) load
+ * too. The limit left is Node's largest Buffer.
  */
 export async function readWholeFile(path: string, chunkBytes = READ_CHUNK_BYTES): Promise<Buffer> {
   const handle = await open(path, constants.O_RDONLY);
