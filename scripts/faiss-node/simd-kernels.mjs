@@ -58,6 +58,8 @@ export function buildSimdKernels({ lib, cacheDir, outDir, log }) {
   const unsupported = cpuUnsupported();
   if (unsupported) return { why: unsupported };
   if (!lib.endsWith('.a')) return { why: `${lib} is a shared library; the kernels can only replace members of a static libfaiss.a` };
+  const member = run('ar', ['t', lib]).stdout.split('\n').find((m) => /^distances_simd\.(cpp\.)?o$/.test(m));
+  if (!member) return { why: `${lib} has no distances_simd member to replace` };
   const source = process.env.FAISS_SOURCE_DIR ? { dir: process.env.FAISS_SOURCE_DIR } : debianSource(lib, cacheDir, log);
   if (source.why) return source;
   if (!fs.existsSync(path.join(source.dir, KERNELS_SOURCE))) return { why: `${source.dir} holds no ${KERNELS_SOURCE}` };
@@ -73,23 +75,24 @@ export function buildSimdKernels({ lib, cacheDir, outDir, log }) {
 
   // The object must stand in for the whole archive member, or the linker would pull the
   // member in as well and fail on duplicate symbols.
-  const missing = definedSymbols(lib, 'distances_simd.cpp.o').filter((s) => !definedSymbols(object).includes(s));
+  const ours = new Set(definedSymbols(object));
+  const missing = definedSymbols(lib, member).filter((symbol) => !ours.has(symbol));
   if (missing.length) return { why: `the compiled kernels lack ${missing.length} symbol(s) of the library's own, e.g. ${missing[0]}` };
   return { object, target: TARGET.name };
 }
 
 /** Global symbols an object (or one member of an archive) defines. */
 function definedSymbols(file, member) {
-  let target = file;
-  if (member) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-member-'));
-    const extracted = run('ar', ['x', file, member], { cwd: dir });
-    target = path.join(dir, member);
-    if (!extracted.ok || !fs.existsSync(target)) return [];
+  const list = (target) =>
+    run('nm', ['--defined-only', '--extern-only', '--format=posix', target]).stdout.split('\n').map((line) => line.split(' ')[0]).filter(Boolean);
+  if (!member) return list(file);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faiss-member-'));
+  try {
+    run('ar', ['x', file, member], { cwd: dir });
+    return list(path.join(dir, member));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  const listed = run('nm', ['--defined-only', '--extern-only', '--format=posix', target]);
-  if (member) fs.rmSync(path.dirname(target), { recursive: true, force: true });
-  return listed.stdout.split('\n').map((line) => line.split(' ')[0]).filter(Boolean);
 }
 
 /** The faiss source tree matching a Debian-packaged `lib`: { dir } or { why }. */
