@@ -53,13 +53,18 @@ describe("search parameters at load", () => {
   });
   afterAll(() => cleanup());
 
-  it("HNSW: efSearch given to load changes recall; the saved file is untouched", async () => {
-    const hnsw = new ImageFaissStore(noEmbeddings, { indexType: "HNSW4", efSearch: 10 });
-    await hnsw.addVectors(vectors, documents, { ids });
-    const target = join(dir, "hnsw");
-    await hnsw.save(target);
+  /** A store of the first `count` vectors saved under `name`: its folder, its faiss.index, and that file's hash. */
+  async function savedStore(options: ConstructorParameters<typeof ImageFaissStore>[1], name: string, count = vectors.length) {
+    const store = new ImageFaissStore(noEmbeddings, options);
+    await store.addVectors(vectors.slice(0, count), documents.slice(0, count), { ids: ids.slice(0, count) });
+    const target = join(dir, name);
+    await store.save(target);
     const file = await savedIndex(target);
-    const before = await fileHash(file);
+    return { target, file, hash: await fileHash(file) };
+  }
+
+  it("HNSW: efSearch given to load changes recall; the saved file is untouched", async () => {
+    const { target, file, hash: before } = await savedStore({ indexType: "HNSW4", efSearch: 10 }, "hnsw");
 
     const narrow = await ImageFaissStore.load(target, noEmbeddings);
     const wide = await ImageFaissStore.load(target, noEmbeddings, { efSearch: 500 });
@@ -75,12 +80,7 @@ describe("search parameters at load", () => {
   }, 60_000);
 
   it("IVF: nprobe given to load changes recall; the saved file is untouched", async () => {
-    const ivf = new ImageFaissStore(noEmbeddings, { indexType: "IVF32,Flat", ivfTrainSize: 2_000, nprobe: 1 });
-    await ivf.addVectors(vectors, documents, { ids });
-    const target = join(dir, "ivf");
-    await ivf.save(target);
-    const file = await savedIndex(target);
-    const before = await fileHash(file);
+    const { target, file, hash: before } = await savedStore({ indexType: "IVF32,Flat", ivfTrainSize: 2_000, nprobe: 1 }, "ivf");
 
     const one = await ImageFaissStore.load(target, noEmbeddings);
     expect(carries(one, { nprobe: 1 })).toBe(true);
@@ -90,12 +90,8 @@ describe("search parameters at load", () => {
     expect(await fileHash(file)).toBe(before);
   }, 60_000);
 
-  it("a missing or corrupt index file is an error naming the file", async () => {
-    const flat = new ImageFaissStore(noEmbeddings);
-    await flat.addVectors(vectors.slice(0, 10), documents.slice(0, 10), { ids: ids.slice(0, 10) });
-    const target = join(dir, "corrupt");
-    await flat.save(target);
-    const file = await savedIndex(target);
+  it("a corrupt index file is an error naming the file", async () => {
+    const { target, file } = await savedStore({}, "corrupt", 10);
     await writeFile(file, Buffer.from("not a faiss index at all"));
     await expect(ImageFaissStore.load(target, noEmbeddings)).rejects.toThrow(`Cannot read the faiss index ${file}`);
   });
