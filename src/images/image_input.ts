@@ -29,7 +29,7 @@ export type LoadedImage =
   | { kind: "encoded"; bytes: Buffer; source?: string }
   | { kind: "raw"; pixels: RawPixels; source?: string };
 
-export interface ReadImageOptions extends RemoteFetchOptions {}
+export type ReadImageOptions = RemoteFetchOptions;
 
 /** A short name for an input, used in every error about it. */
 export function describeInput(input: unknown, index?: number): string {

@@ -41,7 +41,7 @@ export function headFromJson(json: string, where = "projection head"): Projectio
   try {
     file = JSON.parse(json);
   } catch (error) {
-    throw new Error(`${where} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${where} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (file?.format !== HEAD_FORMAT) throw new Error(`${where} is not a projection head file (format ${JSON.stringify(file?.format)})`);
   if (!(file.version <= HEAD_VERSION)) throw new Error(`${where} has version ${file.version}; this package reads up to ${HEAD_VERSION}`);

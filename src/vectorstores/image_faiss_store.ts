@@ -78,7 +78,7 @@ export interface AddImagesResult {
  * Options for `load`. Search parameters (efSearch, nprobe) given here apply to this load
  * only, and the saved file is not changed; those not given keep the values saved with the index.
  */
-export interface LoadOptions extends Omit<ImageFaissStoreArgs, "metric" | "indexType" | "docstore"> {}
+export type LoadOptions = Omit<ImageFaissStoreArgs, "metric" | "indexType" | "docstore">;
 
 /** A similarity that means the same for every metric: higher is better, 1 is identical. */
 type Scored = [Document, number];

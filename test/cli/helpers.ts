@@ -77,7 +77,7 @@ export function collect(child: ChildProcess): Promise<CliResult> {
 }
 
 /** Parses --json output, with the whole output in the error when it is not JSON. */
-export function parseJson<T = any>(result: CliResult): T {
+export function parseJson<T = unknown>(result: CliResult): T {
   try {
     return JSON.parse(result.stdout) as T;
   } catch {

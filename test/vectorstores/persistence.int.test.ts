@@ -110,9 +110,8 @@ describe("ImageFaissStore persistence", () => {
       const target = join(dir, `killed-${indexType}`);
       const random = rng(indexType.length);
       const sizesSaved = new Set<number>();
-      let lastStarted = -1;
       for (let kill = 0; kill < 5; kill++) {
-        lastStarted = -1;
+        let lastStarted = -1;
         const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/helpers/save_loop.ts"), target, indexType], {
           cwd: ROOT,
           stdio: ["ignore", "pipe", "inherit"],
