@@ -40,7 +40,10 @@ async function writeImage(path: string, size: ImageSize, seed: number) {
     <circle cx="${(seed * 13) % w}" cy="${(seed * 7) % h}" r="${h / 4}" fill="hsl(${(hue + 200) % 360},70%,50%)"/>
     <rect x="${w / 3}" y="${h / 3}" width="${w / 4}" height="${h / 5}" fill="hsl(${(hue + 60) % 360},80%,60%)" transform="rotate(${seed % 40} ${w / 2} ${h / 2})"/>
   </svg>`;
-  const base = await sharp(Buffer.from(svg)).resize(width, height, { kernel: "cubic" }).raw().toBuffer({ resolveWithObject: true });
+  const base = await sharp(Buffer.from(svg))
+    .resize(width, height, { kernel: "cubic" })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const pixels = base.data;
   let state = seed + 1;
   for (let i = 0; i < pixels.length; i++) {
@@ -48,6 +51,8 @@ async function writeImage(path: string, size: ImageSize, seed: number) {
     pixels[i] = Math.max(0, Math.min(255, pixels[i] + ((state >> 16) % 13) - 6));
   }
   const tmp = `${path}.tmp`;
-  await sharp(pixels, { raw: { width, height, channels: base.info.channels } }).jpeg({ quality }).toFile(tmp);
+  await sharp(pixels, { raw: { width, height, channels: base.info.channels } })
+    .jpeg({ quality })
+    .toFile(tmp);
   await rename(tmp, path);
 }

@@ -25,12 +25,32 @@ const TINY_CLIP = join(ROOT, "test/fixtures/models/tiny-clip");
 const PYTHON = join(ROOT, ".venv/bin/python");
 const SECTIONS = ["indexing", "text", "search", "clustered", "bulk", "training", "memory", "serve"] as const;
 
-const { values: options } = parseArgs({ options: { quick: { type: "boolean", default: false }, only: { type: "string" }, vectors: { type: "string" } } });
+const { values: options } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, only: { type: "string" }, vectors: { type: "string" } },
+});
 const quick = options.quick!;
 const only = new Set(options.only ? options.only.split(",") : SECTIONS);
 const plan = quick
-  ? { reps: 1, web: 32, camera: 8, texts: 64, searchCounts: [100_000], clusteredCounts: [100_000], bulk: 20_000, memory: [500, 1000, 1500] }
-  : { reps: 3, web: 96, camera: 24, texts: 256, searchCounts: [100_000, 1_000_000], clusteredCounts: [100_000], bulk: 100_000, memory: [1000, 3000, 5000] };
+  ? {
+      reps: 1,
+      web: 32,
+      camera: 8,
+      texts: 64,
+      searchCounts: [100_000],
+      clusteredCounts: [100_000],
+      bulk: 20_000,
+      memory: [500, 1000, 1500],
+    }
+  : {
+      reps: 3,
+      web: 96,
+      camera: 24,
+      texts: 256,
+      searchCounts: [100_000, 1_000_000],
+      clusteredCounts: [100_000],
+      bulk: 100_000,
+      memory: [1000, 3000, 5000],
+    };
 
 // --vectors 100000 searches only the sizes given (building HNSW32 over 1M vectors took 93 minutes here, generic kernels).
 if (options.vectors) plan.searchCounts = plan.clusteredCounts = options.vectors.split(",").map(Number);
@@ -40,13 +60,23 @@ type Result = Record<string, any>;
 /** Runs a contender in a child process and returns its RESULT line. */
 function child(command: string[], input: unknown, label: string, env: Record<string, string> = {}): Result {
   const started = performance.now();
-  const run = spawnSync(command[0], command.slice(1), { cwd: ROOT, input: JSON.stringify(input), encoding: "utf8", maxBuffer: 64 << 20, env: { ...process.env, ...env } });
+  const run = spawnSync(command[0], command.slice(1), {
+    cwd: ROOT,
+    input: JSON.stringify(input),
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ...env },
+  });
   const line = run.stdout?.split("\n").find((l) => l.startsWith("RESULT "));
   if (run.status !== 0 || !line) throw new Error(`${label} failed (exit ${run.status}):\n${run.stderr?.slice(-3000)}`);
   console.log(`  ${label}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return JSON.parse(line.slice("RESULT ".length));
 }
-const tsx = (script: string) => [process.execPath, join(ROOT, "node_modules/tsx/dist/cli.mjs"), join(ROOT, "bench/contenders", script)];
+const tsx = (script: string) => [
+  process.execPath,
+  join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+  join(ROOT, "bench/contenders", script),
+];
 const hasPython = existsSync(PYTHON) && existsSync(join(BENCH_MODEL, "pytorch"));
 
 async function indexing(report: Report) {
@@ -55,33 +85,73 @@ async function indexing(report: Report) {
     const runs: Record<string, Result[]> = { ours: [], oursQ8: [], naive: [], torch: [], oursNormalPriority: [] };
     for (let rep = 0; rep < plan.reps; rep++) {
       console.log(`indexing ${size}, repetition ${rep + 1}/${plan.reps}`);
-      runs.ours.push(child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "worker" }, "ours fp32"));
-      runs.oursQ8.push(child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "q8", batchSize: 16, inference: "worker" }, "ours q8"));
-      runs.naive.push(child(tsx("naive_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32" }, "naive transformers.js"));
+      runs.ours.push(
+        child(
+          tsx("ours_index.ts"),
+          { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "worker" },
+          "ours fp32",
+        ),
+      );
+      runs.oursQ8.push(
+        child(
+          tsx("ours_index.ts"),
+          { model: BENCH_MODEL, paths, dtype: "q8", batchSize: 16, inference: "worker" },
+          "ours q8",
+        ),
+      );
+      runs.naive.push(
+        child(tsx("naive_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32" }, "naive transformers.js"),
+      );
       if (size === "web") {
         // The worker's lowered priority (tower_worker.ts), against the same run without it.
         const fp32 = { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "worker" };
-        runs.oursNormalPriority.push(child(tsx("ours_index.ts"), fp32, "ours fp32, worker at normal priority", { IMAGE_EMBEDDINGS_WORKER_NICE: "0" }));
+        runs.oursNormalPriority.push(
+          child(tsx("ours_index.ts"), fp32, "ours fp32, worker at normal priority", {
+            IMAGE_EMBEDDINGS_WORKER_NICE: "0",
+          }),
+        );
       }
       if (hasPython) {
-        runs.torch.push(child([PYTHON, join(ROOT, "bench/contenders/torch_index.py")], { torch_dir: join(BENCH_MODEL, "pytorch"), paths, batch_size: 16, threads: cpus().length }, "PyTorch"));
+        runs.torch.push(
+          child(
+            [PYTHON, join(ROOT, "bench/contenders/torch_index.py")],
+            { torch_dir: join(BENCH_MODEL, "pytorch"), paths, batch_size: 16, threads: cpus().length },
+            "PyTorch",
+          ),
+        );
       }
     }
     if (size === "web") {
       console.log("indexing web, main-thread inference (event loop comparison)");
-      runs.oursMain = [child(tsx("ours_index.ts"), { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "main" }, "ours fp32, inference: main")];
+      runs.oursMain = [
+        child(
+          tsx("ours_index.ts"),
+          { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "main" },
+          "ours fp32, inference: main",
+        ),
+      ];
     }
     report.indexing[size] = { images: paths.length, ...IMAGE_SIZES[size], runs };
   }
-  report.q8Cosine = child(tsx("q8_cosine.ts"), { model: TINY_CLIP, paths: await benchImages(CACHE, "web", 32) }, "q8 vs fp32 cosine (tiny-clip)");
+  report.q8Cosine = child(
+    tsx("q8_cosine.ts"),
+    { model: TINY_CLIP, paths: await benchImages(CACHE, "web", 32) },
+    "q8 vs fp32 cosine (tiny-clip)",
+  );
 }
 
 async function text(report: Report) {
-  const texts = Array.from({ length: plan.texts }, (_, i) => `a photo of a ${["red", "small", "happy", "old"][i % 4]} ${["dog", "car", "house", "tree", "beach"][i % 5]} number ${i}`);
+  const texts = Array.from(
+    { length: plan.texts },
+    (_, i) =>
+      `a photo of a ${["red", "small", "happy", "old"][i % 4]} ${["dog", "car", "house", "tree", "beach"][i % 5]} number ${i}`,
+  );
   const runs: Record<string, Result[]> = { ours: [], oursQ8: [], naive: [] };
   for (let rep = 0; rep < plan.reps; rep++) {
     console.log(`text, repetition ${rep + 1}/${plan.reps}`);
-    runs.ours.push(child(tsx("ours_text.ts"), { model: BENCH_MODEL, texts, batchSize: 64, dtype: "fp32" }, "ours fp32"));
+    runs.ours.push(
+      child(tsx("ours_text.ts"), { model: BENCH_MODEL, texts, batchSize: 64, dtype: "fp32" }, "ours fp32"),
+    );
     runs.oursQ8.push(child(tsx("ours_text.ts"), { model: BENCH_MODEL, texts, batchSize: 64, dtype: "q8" }, "ours q8"));
     runs.naive.push(child(tsx("naive_text.ts"), { model: BENCH_MODEL, texts }, "naive transformers.js"));
   }
@@ -91,19 +161,23 @@ async function text(report: Report) {
 async function search(report: Report) {
   for (const count of plan.searchCounts) {
     console.log(`search over ${count} vectors`);
-    report.search[count] = child(tsx("search.ts"), {
-      model: BENCH_MODEL,
-      count,
-      queries: count >= 1_000_000 ? 50 : 200,
-      textQueries: 30,
-      indexTypes: ["Flat", "HNSW32"],
-      efSearch: 128,
-      efSweep: [64, 256, 512, 1024],
-      saveLoad: count === plan.searchCounts.at(-1),
-      // HNSW32 over 1M took an hour and a half to build (generic kernels): kept, and reused by later runs.
-      builtIndexes: join(CACHE, "built"),
-      keep: count >= 1_000_000 ? ["HNSW32"] : [],
-    }, `Flat and HNSW32, ${count} vectors`);
+    report.search[count] = child(
+      tsx("search.ts"),
+      {
+        model: BENCH_MODEL,
+        count,
+        queries: count >= 1_000_000 ? 50 : 200,
+        textQueries: 30,
+        indexTypes: ["Flat", "HNSW32"],
+        efSearch: 128,
+        efSweep: [64, 256, 512, 1024],
+        saveLoad: count === plan.searchCounts.at(-1),
+        // HNSW32 over 1M took an hour and a half to build (generic kernels): kept, and reused by later runs.
+        builtIndexes: join(CACHE, "built"),
+        keep: count >= 1_000_000 ? ["HNSW32"] : [],
+      },
+      `Flat and HNSW32, ${count} vectors`,
+    );
   }
 }
 
@@ -111,19 +185,23 @@ async function search(report: Report) {
 async function clustered(report: Report) {
   for (const count of plan.clusteredCounts) {
     console.log(`search over ${count} clustered vectors`);
-    report.searchClustered[count] = child(tsx("search.ts"), {
-      model: BENCH_MODEL,
-      count,
-      data: "clustered",
-      queries: count >= 1_000_000 ? 50 : 200,
-      textQueries: 0,
-      indexTypes: ["Flat", "HNSW32"],
-      efSearch: 128,
-      efSweep: [16, 32, 64, 256, 512, 1024],
-      saveLoad: false,
-      builtIndexes: join(CACHE, "built"),
-      keep: count >= 1_000_000 ? ["HNSW32"] : [],
-    }, `Flat and HNSW32, ${count} clustered vectors`);
+    report.searchClustered[count] = child(
+      tsx("search.ts"),
+      {
+        model: BENCH_MODEL,
+        count,
+        data: "clustered",
+        queries: count >= 1_000_000 ? 50 : 200,
+        textQueries: 0,
+        indexTypes: ["Flat", "HNSW32"],
+        efSearch: 128,
+        efSweep: [16, 32, 64, 256, 512, 1024],
+        saveLoad: false,
+        builtIndexes: join(CACHE, "built"),
+        keep: count >= 1_000_000 ? ["HNSW32"] : [],
+      },
+      `Flat and HNSW32, ${count} clustered vectors`,
+    );
   }
 }
 
@@ -135,24 +213,43 @@ async function bulk(report: Report) {
 async function training(report: Report) {
   const count = quick ? 2000 : 10_000;
   console.log(`training a projection head over ${count} embeddings`);
-  report.training = child(tsx("train_head.ts"), { count, epochs: quick ? 3 : 100, patience: 5, hiddenDim: 512 }, `trainProjectionHead, ${count} × 512-d`);
+  report.training = child(
+    tsx("train_head.ts"),
+    { count, epochs: quick ? 3 : 100, patience: 5, hiddenDim: 512 },
+    `trainProjectionHead, ${count} × 512-d`,
+  );
 }
 
 async function memory(report: Report) {
   const count = plan.memory.at(-1)!;
   console.log(`memory: indexing ${count} web images (generating them the first time)`);
   const paths = await benchImages(CACHE, "web", count);
-  report.memory = child(tsx("ours_memory.ts"), { model: BENCH_MODEL, paths, checkpoints: plan.memory, batchSize: 16 }, `ours, ${count} images`);
+  report.memory = child(
+    tsx("ours_memory.ts"),
+    { model: BENCH_MODEL, paths, checkpoints: plan.memory, batchSize: 16 },
+    `ours, ${count} images`,
+  );
 }
 
 async function serve(report: Report) {
   console.log("load test of serve: 50 connections, 30 s, text search (tiny-clip index of 240 images)");
-  report.serve = child(tsx("serve_load.ts"), { model: TINY_CLIP, workDir: join(CACHE, "serve"), connections: 50, seconds: quick ? 10 : 30, warmUpSeconds: quick ? 5 : 15 }, "autocannon against serve");
+  report.serve = child(
+    tsx("serve_load.ts"),
+    {
+      model: TINY_CLIP,
+      workDir: join(CACHE, "serve"),
+      connections: 50,
+      seconds: quick ? 10 : 30,
+      warmUpSeconds: quick ? 5 : 15,
+    },
+    "autocannon against serve",
+  );
 }
 
 function machine(): Report["machine"] {
   // Read from node_modules directly: some packages do not export their package.json.
-  const version = (pkg: string) => JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version as string;
+  const version = (pkg: string) =>
+    JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")).version as string;
   return {
     cpu: cpus()[0]?.model ?? "unknown",
     cores: cpus().length,
@@ -163,7 +260,9 @@ function machine(): Report["machine"] {
     faissNode: version("faiss-node"),
     faissKernels: faissKernels(),
     sharp: version("sharp"),
-    torch: hasPython ? execFileSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim() : undefined,
+    torch: hasPython
+      ? execFileSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim()
+      : undefined,
   };
 }
 
@@ -184,8 +283,17 @@ async function main() {
   // Sections run with --only keep the other sections' last results.
   const previous: Partial<Report> = existsSync(resultsFile) ? JSON.parse(await readFile(resultsFile, "utf8")) : {};
   // Results from before clustered search had sizes held one object for 100k.
-  if (previous.searchClustered?.count) previous.searchClustered = { [previous.searchClustered.count]: previous.searchClustered };
-  const report: Report = { indexing: {}, search: {}, searchClustered: {}, ...previous, machine: machine(), quick, date: new Date().toISOString().slice(0, 10) };
+  if (previous.searchClustered?.count)
+    previous.searchClustered = { [previous.searchClustered.count]: previous.searchClustered };
+  const report: Report = {
+    indexing: {},
+    search: {},
+    searchClustered: {},
+    ...previous,
+    machine: machine(),
+    quick,
+    date: new Date().toISOString().slice(0, 10),
+  };
   const sections = { indexing, text, search, clustered, bulk, training, memory, serve };
   for (const name of SECTIONS) {
     if (!only.has(name)) continue;

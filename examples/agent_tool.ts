@@ -12,7 +12,13 @@
  * In your own project, import from "langchain-image-embeddings" instead of "../src/index.js".
  */
 import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
-import { ImageEmbeddings, ImageFaissStore, MultimodalRetriever, createImageSearchTool, type ImageSearchToolResult } from "../src/index.js";
+import {
+  ImageEmbeddings,
+  ImageFaissStore,
+  MultimodalRetriever,
+  createImageSearchTool,
+  type ImageSearchToolResult,
+} from "../src/index.js";
 import { ScriptedChatModel } from "./shared/scripted_chat_model.js";
 import { MODEL, sampleImages, show } from "./shared/setup.js";
 
@@ -33,7 +39,10 @@ const model = new ScriptedChatModel((messages, tools) => {
     return new AIMessage(`The closest image is ${show(best.source)} (cosine ${best.score}).`);
   }
   const query = (last.content as string).replace(/^find me /i, "");
-  return new AIMessage({ content: "", tool_calls: [{ type: "tool_call", id: "call_1", name: tools[0].name, args: { query, k: 2 } }] });
+  return new AIMessage({
+    content: "",
+    tool_calls: [{ type: "tool_call", id: "call_1", name: tools[0].name, args: { query, k: 2 } }],
+  });
 }).bindTools([imageSearch]);
 
 const messages: BaseMessage[] = [new HumanMessage("Find me a yellow square")];

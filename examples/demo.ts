@@ -32,7 +32,9 @@ async function writeSampleImages(): Promise<string[]> {
   // Two drawings of each of the 24 colour-and-shape classes, at different sizes,
   // in one folder per colour, plus two duplicates: a byte-identical copy, and a
   // smaller JPEG of another picture.
-  const samples = CLASSES.flatMap((c, i) => [0, 1].map((k) => ({ ...c, k, seed: 7 + 31 * i + k, width: 320 + 160 * k, height: 240 + 80 * k })));
+  const samples = CLASSES.flatMap((c, i) =>
+    [0, 1].map((k) => ({ ...c, k, seed: 7 + 31 * i + k, width: 320 + 160 * k, height: 240 + 80 * k })),
+  );
   const paths: string[] = [];
   for (const s of samples) {
     const path = join(IMAGES, s.colour, `${s.shape}-${s.k + 1}.png`);
@@ -42,7 +44,10 @@ async function writeSampleImages(): Promise<string[]> {
   }
   await mkdir(join(IMAGES, "copies"), { recursive: true });
   await copyFile(join(IMAGES, "green/triangle-1.png"), join(IMAGES, "copies/green-triangle.png"));
-  await sharp(join(IMAGES, "orange/star-2.png")).resize(240).jpeg({ quality: 85 }).toFile(join(IMAGES, "copies/orange-star-small.jpg"));
+  await sharp(join(IMAGES, "orange/star-2.png"))
+    .resize(240)
+    .jpeg({ quality: 85 })
+    .toFile(join(IMAGES, "copies/orange-star-small.jpg"));
   return paths;
 }
 

@@ -51,16 +51,29 @@ const source = await readTrainingSource(join(DIR, "train"));
 const { data } = await embedTrainingSource(source, embeddings, join(DIR, "embeddings-cache.json"));
 
 // 2. Train: triplet loss with batch-hard mining; early stopping on a validation split.
-const trained = await trainProjectionHead({ data, loss: { type: "triplet", margin: 0.2 }, head: { kind: "mlp" }, learningRate: 3e-3, seed: 1 });
-console.log(`Trained a ${trained.head.shape.kind} head in ${trained.seconds.toFixed(1)} s (best epoch ${trained.bestEpoch}).`);
-console.log(`Validation recall@1 by shape: ${trained.baseline.toFixed(2)} without the head, ${trained.validation.toFixed(2)} with it.`);
+const trained = await trainProjectionHead({
+  data,
+  loss: { type: "triplet", margin: 0.2 },
+  head: { kind: "mlp" },
+  learningRate: 3e-3,
+  seed: 1,
+});
+console.log(
+  `Trained a ${trained.head.shape.kind} head in ${trained.seconds.toFixed(1)} s (best epoch ${trained.bestEpoch}).`,
+);
+console.log(
+  `Validation recall@1 by shape: ${trained.baseline.toFixed(2)} without the head, ${trained.validation.toFixed(2)} with it.`,
+);
 const headFile = join(DIR, "shape-head.json");
 await saveProjectionHead(trained.head, headFile, { concept: "shape" });
 
 // 3. Held-out images: how many of the 10 most similar other images have the same shape?
 // (Each shape has 17 other held-out images, in all six colours.)
 async function heldOutPrecision(model: ImageEmbeddings) {
-  const store = await ImageFaissStore.fromImages(heldOut.map((h) => h.path), model);
+  const store = await ImageFaissStore.fromImages(
+    heldOut.map((h) => h.path),
+    model,
+  );
   const retriever = new MultimodalRetriever({ vectorStore: store, k: 10 });
   let hits = 0;
   for (const { path, shape } of heldOut) {
@@ -72,10 +85,15 @@ async function heldOutPrecision(model: ImageEmbeddings) {
 const withHead = new ImageEmbeddings({ model: MODEL, projectionHead: headFile });
 const before = await heldOutPrecision(embeddings);
 const after = await heldOutPrecision(withHead);
-console.log(`Held-out precision@10 by shape (${heldOut.length} new images): ${before.precision.toFixed(2)} → ${after.precision.toFixed(2)}\n`);
+console.log(
+  `Held-out precision@10 by shape (${heldOut.length} new images): ${before.precision.toFixed(2)} → ${after.precision.toFixed(2)}\n`,
+);
 
 const probe = heldOut.find((h) => h.path.endsWith(join("star", "red-0.png")))!.path;
-for (const [name, { retriever }] of [["without the head", before], ["with the head", after]] as const) {
+for (const [name, { retriever }] of [
+  ["without the head", before],
+  ["with the head", after],
+] as const) {
   const docs = await retriever.withSearchOptions({ k: 4 }).invoke({ image: probe });
   console.log(`Like ${show(probe)}, ${name}:`);
   for (const doc of docs) console.log(`  ${doc.metadata.score.toFixed(3)}  ${show(doc.metadata.source)}`);

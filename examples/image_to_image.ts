@@ -32,7 +32,9 @@ const sameByBytes = await retriever.invoke({ image: bytes });
 console.log(`As bytes: ${sameByBytes.map((doc) => show(doc.metadata.source)).join(", ")}`);
 
 // Maximal marginal relevance: relevant, but unlike each other.
-const diverse = await retriever.withSearchOptions({ searchType: "mmr", fetchK: 20, lambda: 0.5 }).invoke({ image: probe });
+const diverse = await retriever
+  .withSearchOptions({ searchType: "mmr", fetchK: 20, lambda: 0.5 })
+  .invoke({ image: probe });
 console.log(`\nLike ${show(probe)}, diversified with MMR:`);
 for (const doc of diverse) console.log(`  ${doc.metadata.score.toFixed(3)}  ${show(doc.metadata.source)}`);
 

@@ -25,15 +25,20 @@ const redCircle = images.find((image) => image.label === "red circle")!.path;
 
 // The string syntax: spaced + and -, optional weights, and image:<path or URL> terms.
 const query = `image:${show(redCircle)} - red + blue`;
-const terms = parseQueryString(query).map((t) => `${t.weight} × ${t.text !== undefined ? `"${t.text}"` : `image ${show(t.image)}`}`);
+const terms = parseQueryString(query).map(
+  (t) => `${t.weight} × ${t.text !== undefined ? `"${t.text}"` : `image ${show(t.image)}`}`,
+);
 console.log(`Terms: ${terms.join(", ")}`);
 print(`"${query}"`, await retriever.invoke(query));
 
 // The same query as an object, for programs that build queries.
-print("{ positive: [{ image }, \"blue\"], negative: [\"red\"] }", await retriever.invoke({
-  positive: [{ image: redCircle }, "blue"],
-  negative: ["red"],
-}));
+print(
+  '{ positive: [{ image }, "blue"], negative: ["red"] }',
+  await retriever.invoke({
+    positive: [{ image: redCircle }, "blue"],
+    negative: ["red"],
+  }),
+);
 
 // Weighted text terms.
 print('"green + 0.5*star"', await retriever.invoke("green + 0.5*star"));

@@ -19,7 +19,9 @@ const store = await ImageFaissStore.fromImages(
   embeddings,
   { metadatas: images.map(({ colour, shape }) => ({ colour, shape })) },
 );
-console.log(`Indexed ${store.entries().length} images with ${show(MODEL)} (${await embeddings.getDimension()}-d vectors)\n`);
+console.log(
+  `Indexed ${store.entries().length} images with ${show(MODEL)} (${await embeddings.getDimension()}-d vectors)\n`,
+);
 
 const retriever = new MultimodalRetriever({ vectorStore: store, k: 3 });
 for (const query of ["a red circle", "a photo of a blue star", "yellow triangle"]) {

@@ -13,7 +13,9 @@ import { ImageEmbeddings, ImageInputError } from "../src/index.js";
 import { mutate } from "../test/helpers/mutations.js";
 import { renderShape } from "../examples/shared/shapes.js";
 
-const { values } = parseArgs({ options: { "per-format": { type: "string", default: "700" }, seed: { type: "string", default: "1" } } });
+const { values } = parseArgs({
+  options: { "per-format": { type: "string", default: "700" }, seed: { type: "string", default: "1" } },
+});
 const perFormat = Number(values["per-format"]);
 const firstSeed = Number(values.seed);
 const ROOT = resolve(import.meta.dirname, "..");
@@ -39,19 +41,26 @@ for (const [format, original] of Object.entries(originals)) {
       const v = await embeddings.embedImage(bytes);
       outcome = v.every(Number.isFinite) && Math.abs(Math.hypot(...v) - 1) < 1e-4 ? "embedded" : "BAD VECTOR";
     } catch (error) {
-      outcome = error instanceof ImageInputError && DOCUMENTED.has(error.code) ? error.code : `UNEXPECTED ${String(error).slice(0, 120)}`;
+      outcome =
+        error instanceof ImageInputError && DOCUMENTED.has(error.code)
+          ? error.code
+          : `UNEXPECTED ${String(error).slice(0, 120)}`;
     }
-    if (outcome === "BAD VECTOR" || outcome.startsWith("UNEXPECTED")) unexpected.push(`${format} seed ${seed} (${mutation}): ${outcome}`);
+    if (outcome === "BAD VECTOR" || outcome.startsWith("UNEXPECTED"))
+      unexpected.push(`${format} seed ${seed} (${mutation}): ${outcome}`);
     counts[format][outcome] = (counts[format][outcome] ?? 0) + 1;
   }
 }
 await embeddings.dispose();
 
 const outcomes = [...new Set(Object.values(counts).flatMap((c) => Object.keys(c)))].sort();
-console.log(`${3 * perFormat} mutated files (seeds from ${firstSeed}), ${((performance.now() - started) / 1000).toFixed(0)} s, no crash.\n`);
+console.log(
+  `${3 * perFormat} mutated files (seeds from ${firstSeed}), ${((performance.now() - started) / 1000).toFixed(0)} s, no crash.\n`,
+);
 console.log(`| format | ${outcomes.join(" | ")} |`);
 console.log(`|---|${outcomes.map(() => "---").join("|")}|`);
-for (const [format, c] of Object.entries(counts)) console.log(`| ${format} | ${outcomes.map((o) => c[o] ?? 0).join(" | ")} |`);
+for (const [format, c] of Object.entries(counts))
+  console.log(`| ${format} | ${outcomes.map((o) => c[o] ?? 0).join(" | ")} |`);
 if (unexpected.length) {
   console.log(`\n${unexpected.length} unexpected outcomes:\n${unexpected.join("\n")}`);
   process.exitCode = 1;

@@ -41,7 +41,10 @@ export class ImageInputError extends Error {
 export class ImageBatchError extends Error {
   override name = "ImageBatchError";
 
-  constructor(readonly failures: ImageInputError[], readonly total: number) {
+  constructor(
+    readonly failures: ImageInputError[],
+    readonly total: number,
+  ) {
     super(
       `${failures.length} of ${total} images could not be embedded:\n` +
         failures.map((f) => `  - ${f.input}: ${f.reason}`).join("\n") +
@@ -76,7 +79,11 @@ export class ModelLoadError extends Error {
 export class MissingDependencyError extends Error {
   override name = "MissingDependencyError";
 
-  constructor(readonly dependency: string, hint: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly dependency: string,
+    hint: string,
+    options?: { cause?: unknown },
+  ) {
     const cause = options?.cause instanceof Error ? ` (${options.cause.message.split("\n")[0]})` : "";
     super(`Could not load "${dependency}"${cause}.\n${hint}`, options);
   }

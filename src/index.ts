@@ -48,11 +48,7 @@ export {
 } from "./retrievers/query.js";
 export type { VectorLookup } from "./retrievers/candidate_vectors.js";
 export { imageContentBlocks, type ImageContentOptions } from "./retrievers/image_content.js";
-export {
-  findDuplicates,
-  type DuplicateCandidate,
-  type DuplicateGroup,
-} from "./retrievers/find_duplicates.js";
+export { findDuplicates, type DuplicateCandidate, type DuplicateGroup } from "./retrievers/find_duplicates.js";
 export {
   classifyImage,
   type ClassifyImageOptions,
@@ -73,12 +69,31 @@ export {
   type IndexProgress,
   type IndexFailure,
 } from "./indexer/folder_indexer.js";
-export { openImageIndex, NoIndexError, DEFAULT_INDEX_DIR, type OpenIndexOptions, type OpenedIndex } from "./indexer/open_index.js";
+export {
+  openImageIndex,
+  NoIndexError,
+  DEFAULT_INDEX_DIR,
+  type OpenIndexOptions,
+  type OpenedIndex,
+} from "./indexer/open_index.js";
 export { IndexLockedError } from "./indexer/lock.js";
-export { searchIndex, similarToEntry, duplicateGroups, type SearchHit, type SearchIndexOptions } from "./indexer/search.js";
+export {
+  searchIndex,
+  similarToEntry,
+  duplicateGroups,
+  type SearchHit,
+  type SearchIndexOptions,
+} from "./indexer/search.js";
 export { startImageServer, type ImageServerOptions, type RunningImageServer } from "./server/image_server.js";
 export { ProjectionHead, describeShape, type HeadKind, type HeadShape } from "./training/projection_head.js";
-export { saveProjectionHead, loadProjectionHead, headToJson, headFromJson, HEAD_FORMAT, HEAD_VERSION } from "./training/head_file.js";
+export {
+  saveProjectionHead,
+  loadProjectionHead,
+  headToJson,
+  headFromJson,
+  HEAD_FORMAT,
+  HEAD_VERSION,
+} from "./training/head_file.js";
 export {
   trainProjectionHead,
   recallAt1,
@@ -88,6 +103,13 @@ export {
   type TrainedHead,
   type EpochStats,
 } from "./training/train_head.js";
-export { tripletLoss, batchHardTriplets, distancesFromGram, infoNceLoss, type Triplet, type TripletDistance } from "./training/losses.js";
+export {
+  tripletLoss,
+  batchHardTriplets,
+  distancesFromGram,
+  infoNceLoss,
+  type Triplet,
+  type TripletDistance,
+} from "./training/losses.js";
 export { ImageEncoderEmbeddings, type ImageEncoderEmbeddingsParams } from "./encoders/image_encoder_embeddings.js";
 export { pool, POOLINGS, type Pooling, type BackboneOutput } from "./encoders/pooling.js";

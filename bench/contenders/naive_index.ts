@@ -29,4 +29,11 @@ const run = await measure(async () => {
     await store.addVectors([await embed(path)], [new Document({ pageContent: path, metadata: { source: path } })]);
   }
 });
-report({ images: args.paths.length, stored: store.index.ntotal(), seconds: run.seconds, loopDelayP99Ms: run.loopDelayP99Ms, loopDelayMaxMs: run.loopDelayMaxMs, peakRssMb: run.peakRssMb });
+report({
+  images: args.paths.length,
+  stored: store.index.ntotal(),
+  seconds: run.seconds,
+  loopDelayP99Ms: run.loopDelayP99Ms,
+  loopDelayMaxMs: run.loopDelayMaxMs,
+  peakRssMb: run.peakRssMb,
+});

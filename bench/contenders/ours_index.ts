@@ -6,12 +6,32 @@
 import { ImageEmbeddings, ImageFaissStore, type InferenceThread, type ModelDtype } from "../../src/index.js";
 import { measure, readArgs, report } from "./child.js";
 
-const args = readArgs<{ model: string; paths: string[]; dtype: ModelDtype; batchSize: number; inference: InferenceThread; threads?: number }>();
-const embeddings = new ImageEmbeddings({ model: args.model, dtype: args.dtype, batchSize: args.batchSize, inference: args.inference, threads: args.threads });
+const args = readArgs<{
+  model: string;
+  paths: string[];
+  dtype: ModelDtype;
+  batchSize: number;
+  inference: InferenceThread;
+  threads?: number;
+}>();
+const embeddings = new ImageEmbeddings({
+  model: args.model,
+  dtype: args.dtype,
+  batchSize: args.batchSize,
+  inference: args.inference,
+  threads: args.threads,
+});
 await embeddings.embedImages(args.paths.slice(0, 1)); // load the model outside the timing
 
 const store = new ImageFaissStore(embeddings);
 const run = await measure(() => store.addImages(args.paths, { ids: args.paths }));
 if (run.value.failures.length > 0) throw run.value.failures[0];
-report({ images: args.paths.length, stored: store.entries().length, seconds: run.seconds, loopDelayP99Ms: run.loopDelayP99Ms, loopDelayMaxMs: run.loopDelayMaxMs, peakRssMb: run.peakRssMb });
+report({
+  images: args.paths.length,
+  stored: store.entries().length,
+  seconds: run.seconds,
+  loopDelayP99Ms: run.loopDelayP99Ms,
+  loopDelayMaxMs: run.loopDelayMaxMs,
+  peakRssMb: run.peakRssMb,
+});
 await embeddings.dispose();

@@ -13,7 +13,9 @@ const rssAt: Record<number, number> = {};
 const chunk = 250;
 const run = await measure(async () => {
   for (let done = 0; done < args.paths.length; done += chunk) {
-    const result = await store.addImages(args.paths.slice(done, done + chunk), { ids: args.paths.slice(done, done + chunk) });
+    const result = await store.addImages(args.paths.slice(done, done + chunk), {
+      ids: args.paths.slice(done, done + chunk),
+    });
     if (result.failures.length > 0) throw result.failures[0];
     const count = Math.min(done + chunk, args.paths.length);
     if (args.checkpoints.includes(count)) rssAt[count] = process.memoryUsage().rss / 2 ** 20;

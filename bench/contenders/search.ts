@@ -39,17 +39,25 @@ const args = readArgs<{
 }>();
 const DIM = 512;
 const embeddings = new ImageEmbeddings({ model: args.model });
-const vectors = (count: number, seed: number) => (args.data === "clustered" ? clusteredUnitVectors(count, DIM, 1000, seed) : randomUnitVectors(count, DIM, seed));
+const vectors = (count: number, seed: number) =>
+  args.data === "clustered" ? clusteredUnitVectors(count, DIM, 1000, seed) : randomUnitVectors(count, DIM, seed);
 const data = vectors(args.count, 1);
 const queries = rows(vectors(args.queries, 2), DIM);
 
 const results: Record<string, unknown> = { count: args.count, data: args.data ?? "uniform" };
 let exact: string[][] | undefined;
 for (const indexType of args.indexTypes) {
-  const kept = args.builtIndexes && args.keep?.includes(indexType) ? join(args.builtIndexes, `${args.data ?? "uniform"}-${args.count}-${indexType}`) : undefined;
-  const { store, buildSeconds, buildNote, keptLoadSeconds } = kept && existsSync(join(kept, "build.json")) ? await loadKept(kept) : await build(indexType, kept);
+  const kept =
+    args.builtIndexes && args.keep?.includes(indexType)
+      ? join(args.builtIndexes, `${args.data ?? "uniform"}-${args.count}-${indexType}`)
+      : undefined;
+  const { store, buildSeconds, buildNote, keptLoadSeconds } =
+    kept && existsSync(join(kept, "build.json")) ? await loadKept(kept) : await build(indexType, kept);
 
-  const { latencies, found, rawLatencies } = await timeQueries(store, indexType === "Flat" ? await rawFlatIndex() : undefined);
+  const { latencies, found, rawLatencies } = await timeQueries(
+    store,
+    indexType === "Flat" ? await rawFlatIndex() : undefined,
+  );
   let recall: number | undefined;
   if (indexType === "Flat") exact = found;
   else recall = recallAgainstExact(found);
@@ -84,7 +92,12 @@ for (const indexType of args.indexTypes) {
       for (const efSearch of args.efSweep) {
         const tuned = await ImageFaissStore.load(dir, embeddings, { efSearch });
         const run = await timeQueries(tuned);
-        sweep.push({ efSearch, p50Ms: percentile(run.latencies, 50), p99Ms: percentile(run.latencies, 99), recallAt10: recallAgainstExact(run.found) });
+        sweep.push({
+          efSearch,
+          p50Ms: percentile(run.latencies, 50),
+          p99Ms: percentile(run.latencies, 99),
+          recallAt10: recallAgainstExact(run.found),
+        });
         collectGarbage();
       }
     }
@@ -115,24 +128,42 @@ async function build(indexType: string, keepIn?: string) {
   for (let start = 0; start < args.count; start += chunk) {
     const end = Math.min(args.count, start + chunk);
     const ids = Array.from({ length: end - start }, (_, i) => String(start + i));
-    await store.addVectors(rows(data, DIM, start, end), ids.map((id) => new Document({ pageContent: id })), { ids });
+    await store.addVectors(
+      rows(data, DIM, start, end),
+      ids.map((id) => new Document({ pageContent: id })),
+      { ids },
+    );
   }
   const buildSeconds = (performance.now() - started) / 1000;
   if (keepIn) {
     await store.save(keepIn);
     await writeFile(join(keepIn, "build.json"), JSON.stringify({ buildSeconds }));
   }
-  return { store, buildSeconds, buildNote: undefined as string | undefined, keptLoadSeconds: undefined as number | undefined };
+  return {
+    store,
+    buildSeconds,
+    buildNote: undefined as string | undefined,
+    keptLoadSeconds: undefined as number | undefined,
+  };
 }
 
 /** An index kept by an earlier run, loaded with this run's efSearch; its build time is the one recorded then. */
 async function loadKept(dir: string) {
-  const recorded = JSON.parse(await readFile(join(dir, "build.json"), "utf8")) as { buildSeconds: number; note?: string };
+  const recorded = JSON.parse(await readFile(join(dir, "build.json"), "utf8")) as {
+    buildSeconds: number;
+    note?: string;
+  };
   const started = performance.now();
   const store = await ImageFaissStore.load(dir, embeddings, { efSearch: args.efSearch });
   const keptLoadSeconds = (performance.now() - started) / 1000;
-  if (store.entries().length !== args.count) throw new Error(`${dir} holds ${store.entries().length} vectors, not ${args.count}`);
-  return { store, buildSeconds: recorded.buildSeconds, buildNote: recorded.note ?? "built by an earlier run", keptLoadSeconds };
+  if (store.entries().length !== args.count)
+    throw new Error(`${dir} holds ${store.entries().length} vectors, not ${args.count}`);
+  return {
+    store,
+    buildSeconds: recorded.buildSeconds,
+    buildNote: recorded.note ?? "built by an earlier run",
+    keptLoadSeconds,
+  };
 }
 
 /**
@@ -168,7 +199,8 @@ async function timeQueries(store: ImageFaissStore, raw?: Index) {
     latencies.push(performance.now() - t);
     found.push(hits.map(([doc]) => doc.id!));
     const labels = raw && (rawFirst ?? rawSearch());
-    if (labels && !found[i].includes(String(labels[0]))) throw new Error("faiss-node and the store disagree on the nearest vector");
+    if (labels && !found[i].includes(String(labels[0])))
+      throw new Error("faiss-node and the store disagree on the nearest vector");
   }
   return { latencies, found, rawLatencies };
 }
@@ -178,12 +210,15 @@ async function rawFlatIndex(): Promise<Index> {
   const { IndexFlatIP } = await loadFaiss();
   const index = new IndexFlatIP(DIM);
   const chunk = 16_384;
-  for (let start = 0; start < args.count; start += chunk) index.add(Array.from(data.subarray(start * DIM, Math.min(args.count, start + chunk) * DIM)));
+  for (let start = 0; start < args.count; start += chunk)
+    index.add(Array.from(data.subarray(start * DIM, Math.min(args.count, start + chunk) * DIM)));
   return index;
 }
 
 /** recall@10: the share of Flat's (exact) top 10 that the index also returned. */
 function recallAgainstExact(found: string[][]): number | undefined {
-  return exact && found.reduce((s, ids, i) => s + ids.filter((id) => exact![i].includes(id)).length, 0) / (10 * found.length);
+  return (
+    exact && found.reduce((s, ids, i) => s + ids.filter((id) => exact![i].includes(id)).length, 0) / (10 * found.length)
+  );
 }
 await embeddings.dispose();

@@ -12,7 +12,13 @@ import { writeGallery } from "../../examples/shared/gallery.js";
 import { percentile } from "../stats.js";
 import { readArgs, report } from "./child.js";
 
-const args = readArgs<{ model: string; workDir: string; connections: number; seconds: number; warmUpSeconds: number }>();
+const args = readArgs<{
+  model: string;
+  workDir: string;
+  connections: number;
+  seconds: number;
+  warmUpSeconds: number;
+}>();
 const ROOT = resolve(import.meta.dirname, "../..");
 const indexDir = join(args.workDir, "index");
 if (!existsSync(join(indexDir, "CURRENT"))) {
@@ -21,7 +27,10 @@ if (!existsSync(join(indexDir, "CURRENT"))) {
 }
 
 // `--import tsx` (not the tsx CLI, which runs a second process) so that server.pid is the server.
-const server = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/contenders/serve_server.ts")], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
+const server = spawn(process.execPath, ["--import", "tsx", join(ROOT, "bench/contenders/serve_server.ts")], {
+  cwd: ROOT,
+  stdio: ["pipe", "pipe", "inherit"],
+});
 server.stdin.end(JSON.stringify({ indexDir }));
 const url = await new Promise<string>((done, fail) => {
   let out = "";
@@ -34,7 +43,20 @@ const url = await new Promise<string>((done, fail) => {
 });
 const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))![1]) / 1024;
 
-const words = ["red", "green", "blue", "yellow", "purple", "orange", "circle", "square", "triangle", "star", "small", "bright"];
+const words = [
+  "red",
+  "green",
+  "blue",
+  "yellow",
+  "purple",
+  "orange",
+  "circle",
+  "square",
+  "triangle",
+  "star",
+  "small",
+  "bright",
+];
 let n = 0;
 const query = () => `${words[n % 12]} ${words[(n * 7 + 3) % 12]} ${n++ % 97}`;
 const load = (seconds: number) =>
@@ -42,7 +64,9 @@ const load = (seconds: number) =>
     url,
     connections: args.connections,
     duration: seconds,
-    requests: [{ method: "GET", setupRequest: (req) => ({ ...req, path: `/api/search?q=${encodeURIComponent(query())}&k=10` }) }],
+    requests: [
+      { method: "GET", setupRequest: (req) => ({ ...req, path: `/api/search?q=${encodeURIComponent(query())}&k=10` }) },
+    ],
   });
 // Warm-up under the same load: the model loads, onnxruntime's arena grows to the query
 // shapes, V8 sizes its heap. Memory is judged on the measured run after it.

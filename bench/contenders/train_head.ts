@@ -14,7 +14,9 @@ const random = seededRandom(9);
 const means = Array.from({ length: 50 }, () => Array.from({ length: 16 }, () => gaussian(random) * 0.5));
 const examples = Array.from({ length: args.count }, (_, i) => ({
   label: i % 50,
-  vector: Array.from({ length: DIM }, (_, k) => (k < 16 ? means[i % 50][k] + gaussian(random) * 0.1 : gaussian(random))),
+  vector: Array.from({ length: DIM }, (_, k) =>
+    k < 16 ? means[i % 50][k] + gaussian(random) * 0.1 : gaussian(random),
+  ),
 }));
 const trained = await trainProjectionHead({
   data: { examples },
@@ -24,4 +26,11 @@ const trained = await trainProjectionHead({
   patience: args.patience,
   learningRate: 1e-3,
 });
-report({ count: args.count, epochs: trained.history.length, bestEpoch: trained.bestEpoch, seconds: trained.seconds, baseline: trained.baseline, validation: trained.validation });
+report({
+  count: args.count,
+  epochs: trained.history.length,
+  bestEpoch: trained.bestEpoch,
+  seconds: trained.seconds,
+  baseline: trained.baseline,
+  validation: trained.validation,
+});

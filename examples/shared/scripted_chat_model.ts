@@ -16,7 +16,12 @@ export class ScriptedChatModel extends BaseChatModel {
   private readonly reply: Reply;
   private readonly tools: StructuredToolInterface[];
 
-  constructor(reply: Reply, params: BaseChatModelParams = {}, tools: StructuredToolInterface[] = [], calls?: BaseMessage[][]) {
+  constructor(
+    reply: Reply,
+    params: BaseChatModelParams = {},
+    tools: StructuredToolInterface[] = [],
+    calls?: BaseMessage[][],
+  ) {
     super(params);
     this.reply = reply;
     this.tools = tools;

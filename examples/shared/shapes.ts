@@ -9,7 +9,9 @@ export const COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"] as
 export const SHAPES = ["circle", "square", "triangle", "star"] as const;
 export type Colour = (typeof COLOURS)[number];
 export type Shape = (typeof SHAPES)[number];
-export const CLASSES = COLOURS.flatMap((colour) => SHAPES.map((shape) => ({ colour, shape, label: `${colour} ${shape}` })));
+export const CLASSES = COLOURS.flatMap((colour) =>
+  SHAPES.map((shape) => ({ colour, shape, label: `${colour} ${shape}` })),
+);
 
 const FILLS: Record<Colour, string[]> = {
   red: ["#e01010", "#ff2020", "#c41e1e"],

@@ -25,7 +25,10 @@ export function duplicatesCommand(): Command {
     )
     .addOption(jsonOption())
     .addOption(indexOption())
-    .addHelpText("after", "\nExamples:\n  image-embeddings duplicates\n  image-embeddings duplicates --threshold 0.9 --json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  image-embeddings duplicates\n  image-embeddings duplicates --threshold 0.9 --json",
+    )
     .action(async (options: DuplicatesCommandOptions) => {
       if (!(options.threshold > -1)) throw new Error("--threshold must be above -1");
       const { openIndexVectors } = await import("../indexer/open_index.js");

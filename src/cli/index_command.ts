@@ -46,10 +46,22 @@ export function indexCommand(): Command {
     .addOption(indexOption())
     .addOption(modelOptions(true)[0])
     .addOption(modelOptions(true)[1])
-    .addOption(new Option("--index-type <type>", 'faiss index type of a new index: "Flat", "HNSW32", "IVF256,Flat", ... (default: "Flat")'))
-    .addOption(new Option("--batch-size <n>", "images embedded together; each batch is saved (default: 16)").argParser(positiveInteger("--batch-size")))
     .addOption(
-      new Option("--save-interval <seconds>", "save at most this often; 0 saves after every batch (for very large folders: 30-60)")
+      new Option(
+        "--index-type <type>",
+        'faiss index type of a new index: "Flat", "HNSW32", "IVF256,Flat", ... (default: "Flat")',
+      ),
+    )
+    .addOption(
+      new Option("--batch-size <n>", "images embedded together; each batch is saved (default: 16)").argParser(
+        positiveInteger("--batch-size"),
+      ),
+    )
+    .addOption(
+      new Option(
+        "--save-interval <seconds>",
+        "save at most this often; 0 saves after every batch (for very large folders: 30-60)",
+      )
         .argParser(nonNegativeNumber("--save-interval"))
         .default(0),
     )
@@ -93,7 +105,9 @@ async function runIndex(dirs: string[], options: IndexCommandOptions): Promise<v
   const onSignal = () => {
     interrupts++;
     if (interrupts > 1) process.exit(130);
-    process.stderr.write("\nStopping after the batch in flight is saved (Ctrl-C again to quit now; the index stays valid)...\n");
+    process.stderr.write(
+      "\nStopping after the batch in flight is saved (Ctrl-C again to quit now; the index stays valid)...\n",
+    );
     controller.abort();
   };
   process.on("SIGINT", onSignal);

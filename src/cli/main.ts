@@ -62,7 +62,9 @@ async function main(): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`error: ${message}\n`);
     if (error instanceof Error && error.name === "ModelLoadError") {
-      process.stderr.write("With this command: pass --model <folder> for a model on disk, or a Hub id on a machine with internet access.\n");
+      process.stderr.write(
+        "With this command: pass --model <folder> for a model on disk, or a Hub id on a machine with internet access.\n",
+      );
     }
     if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 1;

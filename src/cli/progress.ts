@@ -58,7 +58,9 @@ export function startProgress(options: ProgressOptions): Progress {
   let current = 0;
   const line = (done: number) => {
     const percent = options.total === 0 ? 100 : Math.floor((100 * done) / options.total);
-    stream.write(`progress: ${done}/${options.total} ${options.unit} (${percent}%) | ${rate(done).toFixed(1)} ${options.unit}/s | ETA ${eta(done)}\n`);
+    stream.write(
+      `progress: ${done}/${options.total} ${options.unit} (${percent}%) | ${rate(done).toFixed(1)} ${options.unit}/s | ETA ${eta(done)}\n`,
+    );
     last = performance.now();
     lastDone = done;
   };

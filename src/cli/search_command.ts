@@ -3,7 +3,16 @@ import { Command, Option } from "commander";
 import type { ModelDtype } from "../models/model_source.js";
 import type { SearchHit } from "../indexer/search.js";
 import { parseQueryString, type MultimodalQuery } from "../retrievers/query.js";
-import { displayPath, formatTable, indexOption, jsonOption, modelOptions, positiveInteger, printJson, similarity } from "./shared.js";
+import {
+  displayPath,
+  formatTable,
+  indexOption,
+  jsonOption,
+  modelOptions,
+  positiveInteger,
+  printJson,
+  similarity,
+} from "./shared.js";
 
 interface SearchCommandOptions {
   index: string;
@@ -19,14 +28,18 @@ export function searchCommand(): Command {
   return new Command("search")
     .summary("find images by text, by image, or by query arithmetic")
     .description(
-      "Search the index. The query is a description, or query arithmetic: terms joined by \" + \" and \" - \" " +
+      'Search the index. The query is a description, or query arithmetic: terms joined by " + " and " - " ' +
         "(with spaces), optional weights like 0.5*snow, and images as image:<path or URL>. " +
         "With --image, that image is the query; any text given as well is added to it.",
     )
     .argument("[query...]", 'what to look for, e.g. "a dog on a beach" or "image:photo.jpg + snow - people"')
     .addOption(new Option("--image <path|url>", "query image: a file or an http(s) URL"))
     .addOption(new Option("-k, --k <n>", "number of results").argParser(positiveInteger("-k")).default(10))
-    .addOption(new Option("--threshold <score>", "leave out results below this cosine similarity (-1 to 1)").argParser(similarity("--threshold")))
+    .addOption(
+      new Option("--threshold <score>", "leave out results below this cosine similarity (-1 to 1)").argParser(
+        similarity("--threshold"),
+      ),
+    )
     .addOption(jsonOption())
     .addOption(indexOption())
     .addOption(modelOptions(false)[0])

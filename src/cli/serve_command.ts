@@ -21,16 +21,27 @@ export function serveCommand(): Command {
         "served, nothing is fetched from other sites, and the page works offline. Picks up re-indexing while running.",
     )
     .addOption(indexOption())
-    .addOption(new Option("--host <address>", "interface to listen on; 0.0.0.0 exposes the index to your network").default("127.0.0.1"))
+    .addOption(
+      new Option("--host <address>", "interface to listen on; 0.0.0.0 exposes the index to your network").default(
+        "127.0.0.1",
+      ),
+    )
     .addOption(
       new Option("--port <n>", "port (0: any free port)")
         .argParser((v: string) => (v === "0" ? 0 : positiveInteger("--port")(v)))
         .default(8080),
     )
-    .addOption(new Option("--max-upload-mb <n>", "largest query image upload, in MiB").argParser(positiveNumber("--max-upload-mb")).default(20))
+    .addOption(
+      new Option("--max-upload-mb <n>", "largest query image upload, in MiB")
+        .argParser(positiveNumber("--max-upload-mb"))
+        .default(20),
+    )
     .addOption(modelOptions(false)[0])
     .addOption(modelOptions(false)[1])
-    .addHelpText("after", "\nExamples:\n  image-embeddings serve\n  image-embeddings serve --index ./photo-index --port 3000")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  image-embeddings serve\n  image-embeddings serve --index ./photo-index --port 3000",
+    )
     .action(async (options: ServeCommandOptions) => {
       const { startImageServer } = await import("../server/image_server.js");
       const running = await startImageServer({
@@ -42,7 +53,9 @@ export function serveCommand(): Command {
         maxUploadBytes: Math.round(options.maxUploadMb * 1024 * 1024),
       });
       if (options.host !== "127.0.0.1" && options.host !== "localhost" && options.host !== "::1") {
-        process.stderr.write(`Listening on ${options.host}: anyone who can reach this machine can search and view the indexed images.\n`);
+        process.stderr.write(
+          `Listening on ${options.host}: anyone who can reach this machine can search and view the indexed images.\n`,
+        );
       }
       process.stdout.write(`Serving ${displayPath(options.index)} at ${running.url} (Ctrl-C to stop)\n`);
       const stop = () => {

@@ -20,7 +20,10 @@ export function modelOptions(forNewIndex: boolean): Option[] {
         ? 'CLIP model: Hugging Face Hub id or local folder (default: the index\'s model, else "Xenova/clip-vit-base-patch32")'
         : "CLIP model (default: the one the index was built with)",
     ),
-    new Option("--dtype <dtype>", "weight precision, e.g. q8 for *_quantized.onnx (default: the index's, else fp32)").choices(DTYPES),
+    new Option(
+      "--dtype <dtype>",
+      "weight precision, e.g. q8 for *_quantized.onnx (default: the index's, else fp32)",
+    ).choices(DTYPES),
   ];
 }
 
@@ -31,7 +34,8 @@ export function jsonOption(description = "print JSON on stdout instead of text")
 export function positiveInteger(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`Expected a positive integer for ${name} but received "${value}".`);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new InvalidArgumentError(`Expected a positive integer for ${name} but received "${value}".`);
     return n;
   };
 }
@@ -40,7 +44,9 @@ export function similarity(name: string) {
   return (value: string): number => {
     const n = Number(value);
     if (value.trim() === "" || !Number.isFinite(n) || n < -1 || n > 1) {
-      throw new InvalidArgumentError(`Expected a cosine similarity between -1 and 1 for ${name} but received "${value}".`);
+      throw new InvalidArgumentError(
+        `Expected a cosine similarity between -1 and 1 for ${name} but received "${value}".`,
+      );
     }
     return n;
   };
@@ -49,7 +55,8 @@ export function similarity(name: string) {
 export function nonNegativeNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`Expected a number >= 0 for ${name} but received "${value}".`);
+    if (value.trim() === "" || !Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`Expected a number >= 0 for ${name} but received "${value}".`);
     return n;
   };
 }
@@ -57,7 +64,8 @@ export function nonNegativeNumber(name: string) {
 export function positiveNumber(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`Expected a positive number for ${name} but received "${value}".`);
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`Expected a positive number for ${name} but received "${value}".`);
     return n;
   };
 }
@@ -78,7 +86,9 @@ export function formatTable(header: string[], rows: string[][], rightAligned: bo
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
   const line = (cells: string[]) =>
     cells
-      .map((cell, c) => (c === cells.length - 1 ? cell : rightAligned[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .map((cell, c) =>
+        c === cells.length - 1 ? cell : rightAligned[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]),
+      )
       .join("  ")
       .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");

@@ -41,19 +41,46 @@ export function trainCommand(): Command {
     .addOption(new Option("--loss <loss>", "training objective").choices(["triplet", "infonce"]).default("triplet"))
     .addOption(new Option("--distance <d>", "triplet distance").choices(["cosine", "euclidean"]).default("cosine"))
     .addOption(new Option("--margin <m>", "triplet margin").argParser(positiveNumber("--margin")).default(0.2))
-    .addOption(new Option("--mining <how>", "triplets from class folders").choices(["batch-hard", "random"]).default("batch-hard"))
-    .addOption(new Option("--temperature <t>", "InfoNCE temperature").argParser(positiveNumber("--temperature")).default(0.1))
+    .addOption(
+      new Option("--mining <how>", "triplets from class folders")
+        .choices(["batch-hard", "random"])
+        .default("batch-hard"),
+    )
+    .addOption(
+      new Option("--temperature <t>", "InfoNCE temperature").argParser(positiveNumber("--temperature")).default(0.1),
+    )
     .addOption(new Option("--head <kind>", "head shape").choices(["mlp", "linear"]).default("mlp"))
-    .addOption(new Option("--hidden <n>", "mlp hidden width (default: the model's dimension)").argParser(positiveInteger("--hidden")))
-    .addOption(new Option("--output-dim <n>", "output dimension (default: the model's)").argParser(positiveInteger("--output-dim")))
-    .addOption(new Option("--epochs <n>", "at most this many epochs").argParser(positiveInteger("--epochs")).default(100))
+    .addOption(
+      new Option("--hidden <n>", "mlp hidden width (default: the model's dimension)").argParser(
+        positiveInteger("--hidden"),
+      ),
+    )
+    .addOption(
+      new Option("--output-dim <n>", "output dimension (default: the model's)").argParser(
+        positiveInteger("--output-dim"),
+      ),
+    )
+    .addOption(
+      new Option("--epochs <n>", "at most this many epochs").argParser(positiveInteger("--epochs")).default(100),
+    )
     .addOption(new Option("--batch-size <n>", "rows per step").argParser(positiveInteger("--batch-size")).default(64))
     .addOption(new Option("--lr <rate>", "Adam learning rate").argParser(positiveNumber("--lr")).default(1e-3))
     .addOption(new Option("--seed <n>", "random seed").argParser((v) => Number.parseInt(v, 10)).default(0))
-    .addOption(new Option("--validation <share>", "share held out for early stopping").argParser(positiveNumber("--validation")).default(0.2))
-    .addOption(new Option("--patience <n>", "stop after this many epochs without improvement").argParser(positiveInteger("--patience")).default(8))
+    .addOption(
+      new Option("--validation <share>", "share held out for early stopping")
+        .argParser(positiveNumber("--validation"))
+        .default(0.2),
+    )
+    .addOption(
+      new Option("--patience <n>", "stop after this many epochs without improvement")
+        .argParser(positiveInteger("--patience"))
+        .default(8),
+    )
     .addOption(new Option("--cache <file>", "embedding cache (default: <out>.embeddings.json)"))
-    .addHelpText("after", "\nExamples:\n  image-embeddings train ./catalogue --out head.json --model Xenova/clip-vit-base-patch32\n  image-embeddings train pairs.jsonl --loss infonce --out head.json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  image-embeddings train ./catalogue --out head.json --model Xenova/clip-vit-base-patch32\n  image-embeddings train pairs.jsonl --loss infonce --out head.json",
+    )
     .action(async (data: string, options: TrainCommandOptions) => {
       const { ImageEmbeddings } = await import("../embeddings/image_embeddings.js");
       const { readTrainingSource, embedTrainingSource } = await import("../training/training_data.js");
@@ -83,7 +110,8 @@ export function trainCommand(): Command {
         seed: options.seed,
         validationFraction: options.validation,
         patience: options.patience,
-        onEpoch: (e) => process.stdout.write(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, validation ${e.validation.toFixed(3)}\n`),
+        onEpoch: (e) =>
+          process.stdout.write(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, validation ${e.validation.toFixed(3)}\n`),
       });
       const metric = source.kind === "triplets" ? "satisfied triplets" : "recall@1";
       await saveProjectionHead(trained.head, options.out, {

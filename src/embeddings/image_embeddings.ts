@@ -5,7 +5,13 @@ import { ImageBatchError, ImageInputError } from "../errors.js";
 import { describeInput, readImageInput, type ImageInput, type LoadedImage } from "../images/image_input.js";
 import { prepareImage } from "../images/preprocess.js";
 import { REMOTE_FETCH_DEFAULTS } from "../images/remote_fetch.js";
-import { ClipTowers, type ImageTower, type InferenceThread, type Towers, type TowersFactory } from "../models/clip_towers.js";
+import {
+  ClipTowers,
+  type ImageTower,
+  type InferenceThread,
+  type Towers,
+  type TowersFactory,
+} from "../models/clip_towers.js";
 import { physicalCoreCount } from "../models/cpu_cores.js";
 import type { ModelDtype, ModelLoadProgress } from "../models/model_source.js";
 import { loadProjectionHead } from "../training/head_file.js";
@@ -116,7 +122,10 @@ export class ImageEmbeddings extends Embeddings {
   private readonly fetchOptions;
 
   /** `towers` is for subclasses with another kind of model (see ImageEncoderEmbeddings). */
-  constructor(fields: ImageEmbeddingsParams = {}, towers: TowersFactory = (options, inference) => new ClipTowers(options, inference)) {
+  constructor(
+    fields: ImageEmbeddingsParams = {},
+    towers: TowersFactory = (options, inference) => new ClipTowers(options, inference),
+  ) {
     // Local inference fails the same way twice: retrying only doubles the wait.
     super({ maxRetries: 0, ...fields });
     this.model = fields.model ?? this.model;
@@ -139,28 +148,37 @@ export class ImageEmbeddings extends Embeddings {
     }
     this.fetchOptions = {
       allowRemote: fields.allowRemote ?? REMOTE_FETCH_DEFAULTS.allowRemote,
-      fetchTimeoutMs: checkPositiveInteger("fetchTimeoutMs", fields.fetchTimeoutMs ?? REMOTE_FETCH_DEFAULTS.fetchTimeoutMs),
-      maxDownloadBytes: checkPositiveInteger("maxDownloadBytes", fields.maxDownloadBytes ?? REMOTE_FETCH_DEFAULTS.maxDownloadBytes),
+      fetchTimeoutMs: checkPositiveInteger(
+        "fetchTimeoutMs",
+        fields.fetchTimeoutMs ?? REMOTE_FETCH_DEFAULTS.fetchTimeoutMs,
+      ),
+      maxDownloadBytes: checkPositiveInteger(
+        "maxDownloadBytes",
+        fields.maxDownloadBytes ?? REMOTE_FETCH_DEFAULTS.maxDownloadBytes,
+      ),
       maxRedirects: checkNonNegativeInteger("maxRedirects", fields.maxRedirects ?? REMOTE_FETCH_DEFAULTS.maxRedirects),
     };
-    this.towers = towers({
-      model: this.model,
-      dtype: this.dtype,
-      localFilesOnly: fields.localFilesOnly ?? false,
-      cacheDir: fields.cacheDir,
-      revision: fields.revision,
-      progressCallback: fields.progressCallback,
-      sessionOptions: {
-        graphOptimizationLevel: "all",
-        intraOpNumThreads: fields.threads ?? physicalCoreCount(),
-        // onnxruntime's arena keeps every buffer it ever grew to: indexing 1,500 images with
-        // ViT-B/32 took RSS from 1,102 to 1,222 MB and rising with it, 891-907 MB without. It
-        // costs about 6% of throughput (26.7 against 28.4 images/s, three interleaved runs);
-        // sessionOptions: { enableCpuMemArena: true } trades the memory back for it.
-        enableCpuMemArena: false,
-        ...fields.sessionOptions,
+    this.towers = towers(
+      {
+        model: this.model,
+        dtype: this.dtype,
+        localFilesOnly: fields.localFilesOnly ?? false,
+        cacheDir: fields.cacheDir,
+        revision: fields.revision,
+        progressCallback: fields.progressCallback,
+        sessionOptions: {
+          graphOptimizationLevel: "all",
+          intraOpNumThreads: fields.threads ?? physicalCoreCount(),
+          // onnxruntime's arena keeps every buffer it ever grew to: indexing 1,500 images with
+          // ViT-B/32 took RSS from 1,102 to 1,222 MB and rising with it, 891-907 MB without. It
+          // costs about 6% of throughput (26.7 against 28.4 images/s, three interleaved runs);
+          // sessionOptions: { enableCpuMemArena: true } trades the memory back for it.
+          enableCpuMemArena: false,
+          ...fields.sessionOptions,
+        },
       },
-    }, this.inference);
+      this.inference,
+    );
   }
 
   /** The length of every vector this model returns (the head's output, if there is one). Reads only `config.json`. */
@@ -235,7 +253,11 @@ export class ImageEmbeddings extends Embeddings {
   }
 
   /** `indexInErrors` is false for a single image, whose errors should not say "inputs[0]". */
-  private async settle(inputs: ImageInput[], options: EmbedImagesOptions, indexInErrors: boolean): Promise<ImageEmbeddingResult[]> {
+  private async settle(
+    inputs: ImageInput[],
+    options: EmbedImagesOptions,
+    indexInErrors: boolean,
+  ): Promise<ImageEmbeddingResult[]> {
     if (!Array.isArray(inputs)) throw new TypeError(`Expected an array for inputs but received ${typeof inputs}`);
     if (inputs.length === 0) return [];
     const tower = await this.towers.imageTower();
@@ -266,7 +288,13 @@ export class ImageEmbeddings extends Embeddings {
         const at = indexInErrors ? index : undefined;
         try {
           const loaded = await readImageInput(input, this.fetchOptions, at);
-          const prepared = await prepareImage(loaded, tower.spec, { maxInputPixels: this.maxInputPixels }, describeInput(input, at), at);
+          const prepared = await prepareImage(
+            loaded,
+            tower.spec,
+            { maxInputPixels: this.maxInputPixels },
+            describeInput(input, at),
+            at,
+          );
           const image: ImageInfo = {
             source: loaded.source,
             width: prepared.width,
@@ -279,7 +307,9 @@ export class ImageEmbeddings extends Embeddings {
           const wrapped =
             error instanceof ImageInputError
               ? error
-              : new ImageInputError(describeInput(input, at), (error as Error).message, "CORRUPT_IMAGE", at, { cause: error });
+              : new ImageInputError(describeInput(input, at), (error as Error).message, "CORRUPT_IMAGE", at, {
+                  cause: error,
+                });
           return { index, pixels: undefined, image: undefined, error: wrapped };
         }
       }),
@@ -292,7 +322,9 @@ export class ImageEmbeddings extends Embeddings {
     if (!head) return splitRows(flat, rows, this.normalize);
     const width = flat.length / rows;
     if (width !== head.shape.inputDim) {
-      throw new Error(`The projection head takes ${head.shape.inputDim}-d vectors, but model "${this.model}" makes ${width}-d vectors`);
+      throw new Error(
+        `The projection head takes ${head.shape.inputDim}-d vectors, but model "${this.model}" makes ${width}-d vectors`,
+      );
     }
     // Exact float64 maths on this thread: onnxruntime may belong to the inference worker.
     const { z } = await head.forward(Float64Array.from(flat), rows);

@@ -50,7 +50,9 @@ export async function classifyImage(
   const template = options.template ?? "a photo of a {}";
   const logitScale = options.logitScale ?? 100;
   if (!Array.isArray(labels) || labels.length === 0) {
-    throw new TypeError(`Expected a non-empty array of strings for labels but received ${Array.isArray(labels) ? "[]" : typeof labels}`);
+    throw new TypeError(
+      `Expected a non-empty array of strings for labels but received ${Array.isArray(labels) ? "[]" : typeof labels}`,
+    );
   }
   labels.forEach((label, i) => {
     if (typeof label !== "string" || label.trim() === "") {
@@ -58,12 +60,17 @@ export async function classifyImage(
     }
   });
   const duplicate = labels.find((label, i) => labels.indexOf(label) !== i);
-  if (duplicate !== undefined) throw new TypeError(`Duplicate label ${JSON.stringify(duplicate)}: labels must be unique`);
+  if (duplicate !== undefined)
+    throw new TypeError(`Duplicate label ${JSON.stringify(duplicate)}: labels must be unique`);
   if (typeof template !== "string" || !template.includes("{}")) {
-    throw new TypeError(`Expected a template containing "{}" (where the label goes) but received ${JSON.stringify(template)}`);
+    throw new TypeError(
+      `Expected a template containing "{}" (where the label goes) but received ${JSON.stringify(template)}`,
+    );
   }
   if (options.topK !== undefined && (!Number.isInteger(options.topK) || options.topK <= 0)) {
-    throw new TypeError(`Expected positive integer for topK but received ${String(options.topK)} of type ${typeof options.topK}`);
+    throw new TypeError(
+      `Expected positive integer for topK but received ${String(options.topK)} of type ${typeof options.topK}`,
+    );
   }
   if (typeof logitScale !== "number" || !Number.isFinite(logitScale) || logitScale <= 0) {
     throw new TypeError(`Expected a positive number for logitScale but received ${String(options.logitScale)}`);

@@ -9,14 +9,30 @@ import { AutoConfig, AutoProcessor } from "@huggingface/transformers";
 import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
 import { inputSize } from "../images/preprocess.js";
 import type { ImageTower, InferenceThread, TextTower, Towers } from "../models/clip_towers.js";
-import { pretrainedOptions, resolveModelSource, withModelLoadErrors, type ModelSourceOptions, type ResolvedModelSource } from "../models/model_source.js";
+import {
+  pretrainedOptions,
+  resolveModelSource,
+  withModelLoadErrors,
+  type ModelSourceOptions,
+  type ResolvedModelSource,
+} from "../models/model_source.js";
 import { InProcessRunner, type TowerRunner } from "../models/tower_runner.js";
 import { WorkerRunner } from "../models/worker_runner.js";
 import { Lazy } from "../utils/lazy.js";
 import { pool, POOLINGS, type Pooling } from "./pooling.js";
 
 /** Transformers whose first token is a CLS token. */
-const CLS_TOKEN_MODELS = new Set(["vit", "dinov2", "dinov2_with_registers", "deit", "beit", "data2vec-vision", "vit_msn", "vit_mae", "dinov3_vit"]);
+const CLS_TOKEN_MODELS = new Set([
+  "vit",
+  "dinov2",
+  "dinov2_with_registers",
+  "deit",
+  "beit",
+  "data2vec-vision",
+  "vit_msn",
+  "vit_mae",
+  "dinov3_vit",
+]);
 
 interface BackboneConfig {
   modelType: string;
@@ -37,10 +53,13 @@ export class EncoderTowers implements Towers {
     private readonly attentionWeights?: ArrayLike<number>,
   ) {
     if (requested !== undefined && !POOLINGS.includes(requested)) {
-      throw new TypeError(`Expected one of ${POOLINGS.join(", ")} for pooling but received ${JSON.stringify(requested)}`);
+      throw new TypeError(
+        `Expected one of ${POOLINGS.join(", ")} for pooling but received ${JSON.stringify(requested)}`,
+      );
     }
     this.source = resolveModelSource(options);
-    this.runner = inference === "worker" ? new WorkerRunner(options, this.source) : new InProcessRunner(options, this.source);
+    this.runner =
+      inference === "worker" ? new WorkerRunner(options, this.source) : new InProcessRunner(options, this.source);
   }
 
   imageTower(): Promise<ImageTower> {
@@ -74,10 +93,12 @@ export class EncoderTowers implements Towers {
     return withModelLoadErrors(this.options, this.source, what, load);
   }
 
-
   private loadConfig(): Promise<BackboneConfig> {
     return this.withLoadErrors("reading config.json", async () => {
-      const config = (await AutoConfig.from_pretrained(this.source.id, pretrainedOptions(this.options, this.source))) as unknown as {
+      const config = (await AutoConfig.from_pretrained(
+        this.source.id,
+        pretrainedOptions(this.options, this.source),
+      )) as unknown as {
         model_type?: string;
         hidden_size?: number;
         hidden_sizes?: number[];
@@ -85,7 +106,8 @@ export class EncoderTowers implements Towers {
       const modelType = config.model_type ?? "unknown";
       if (modelType === "clip") throw new Error("this is a CLIP model: use ImageEmbeddings, which also embeds text");
       const dimension = config.hidden_size ?? config.hidden_sizes?.at(-1);
-      if (!dimension) throw new Error(`config.json gives neither hidden_size nor hidden_sizes for model type "${modelType}"`);
+      if (!dimension)
+        throw new Error(`config.json gives neither hidden_size nor hidden_sizes for model type "${modelType}"`);
       const cnn = Array.isArray(config.hidden_sizes) && config.hidden_size === undefined;
       return { modelType, dimension, hasClsToken: !cnn && CLS_TOKEN_MODELS.has(modelType) };
     });
@@ -104,7 +126,9 @@ export class EncoderTowers implements Towers {
     const [, processor] = await this.withLoadErrors("loading the image encoder", () =>
       Promise.all([this.runner.load("backbone"), AutoProcessor.from_pretrained(this.source.id, loadOptions)]),
     );
-    const spec = pixelSpecFromConfig((processor as unknown as { image_processor: { config: PreprocessorConfig } }).image_processor.config);
+    const spec = pixelSpecFromConfig(
+      (processor as unknown as { image_processor: { config: PreprocessorConfig } }).image_processor.config,
+    );
     const { width, height } = inputSize(spec);
     return {
       spec,
@@ -113,8 +137,21 @@ export class EncoderTowers implements Towers {
         const output = await this.runner.runBackbone(pixels, [batch, 3, height, width]);
         const pooled =
           output.dims.length === 3
-            ? pool({ kind: "tokens", data: output.data, dims: output.dims as [number, number, number], hasClsToken: config.hasClsToken }, pooling, { attentionWeights: this.attentionWeights })
-            : pool({ kind: "feature-map", data: output.data, dims: output.dims as [number, number, number, number] }, pooling, { attentionWeights: this.attentionWeights });
+            ? pool(
+                {
+                  kind: "tokens",
+                  data: output.data,
+                  dims: output.dims as [number, number, number],
+                  hasClsToken: config.hasClsToken,
+                },
+                pooling,
+                { attentionWeights: this.attentionWeights },
+              )
+            : pool(
+                { kind: "feature-map", data: output.data, dims: output.dims as [number, number, number, number] },
+                pooling,
+                { attentionWeights: this.attentionWeights },
+              );
         return pooled.data;
       },
     };

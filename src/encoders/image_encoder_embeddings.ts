@@ -38,9 +38,14 @@ export class ImageEncoderEmbeddings extends ImageEmbeddings {
 
   constructor(fields: ImageEncoderEmbeddingsParams) {
     if (typeof fields?.model !== "string" || fields.model.trim() === "") {
-      throw new TypeError("ImageEncoderEmbeddings needs a model: a Hub id or directory of an image-only encoder, e.g. Xenova/dinov2-small");
+      throw new TypeError(
+        "ImageEncoderEmbeddings needs a model: a Hub id or directory of an image-only encoder, e.g. Xenova/dinov2-small",
+      );
     }
-    super(fields, (options, inference) => new EncoderTowers(options, inference, fields.pooling, fields.attentionWeights));
+    super(
+      fields,
+      (options, inference) => new EncoderTowers(options, inference, fields.pooling, fields.attentionWeights),
+    );
     this.pooling = fields.pooling ?? "default";
   }
 }

@@ -23,12 +23,18 @@ export interface PoolOptions {
 }
 
 /** Pools `output` to `[batch, dim]`, laid out flat. */
-export function pool(output: BackboneOutput, pooling: Pooling, options: PoolOptions = {}): { data: Float32Array; batch: number; dim: number } {
-  if (!POOLINGS.includes(pooling)) throw new TypeError(`Expected one of ${POOLINGS.join(", ")} for pooling but received ${JSON.stringify(pooling)}`);
+export function pool(
+  output: BackboneOutput,
+  pooling: Pooling,
+  options: PoolOptions = {},
+): { data: Float32Array; batch: number; dim: number } {
+  if (!POOLINGS.includes(pooling))
+    throw new TypeError(`Expected one of ${POOLINGS.join(", ")} for pooling but received ${JSON.stringify(pooling)}`);
   const { batch, count, dim, at, first } = view(output, pooling);
   const out = new Float32Array(batch * dim);
   const weights = options.attentionWeights;
-  if (weights && weights.length !== dim) throw new RangeError(`attentionWeights has ${weights.length} values but the features have ${dim}`);
+  if (weights && weights.length !== dim)
+    throw new RangeError(`attentionWeights has ${weights.length} values but the features have ${dim}`);
   for (let b = 0; b < batch; b++) {
     const row = out.subarray(b * dim, (b + 1) * dim);
     if (pooling === "cls") {
@@ -69,22 +75,40 @@ function view(output: BackboneOutput, pooling: Pooling) {
   if (output.kind === "tokens") {
     const [batch, tokens, dim] = output.dims;
     checkSize(output.data, batch * tokens * dim);
-    if (pooling === "cls" && !output.hasClsToken) throw new Error("cls pooling needs a CLS token, and this backbone's tokens have none: use mean, max or attention");
+    if (pooling === "cls" && !output.hasClsToken)
+      throw new Error(
+        "cls pooling needs a CLS token, and this backbone's tokens have none: use mean, max or attention",
+      );
     const first = output.hasClsToken ? 1 : 0;
     if (tokens - first < 1) throw new Error("no patch tokens to pool");
     const data = output.data;
-    return { batch, count: tokens, dim, first, at: (b: number, t: number, d: number) => data[(b * tokens + t) * dim + d] };
+    return {
+      batch,
+      count: tokens,
+      dim,
+      first,
+      at: (b: number, t: number, d: number) => data[(b * tokens + t) * dim + d],
+    };
   }
   const [batch, channels, height, width] = output.dims;
   checkSize(output.data, batch * channels * height * width);
   if (pooling === "cls") {
-    throw new Error("cls pooling makes no sense for a CNN: its output is a feature map with no CLS token. Use mean (global average), max or attention");
+    throw new Error(
+      "cls pooling makes no sense for a CNN: its output is a feature map with no CLS token. Use mean (global average), max or attention",
+    );
   }
   const data = output.data;
   const area = height * width;
-  return { batch, count: area, dim: channels, first: 0, at: (b: number, t: number, d: number) => data[(b * channels + d) * area + t] };
+  return {
+    batch,
+    count: area,
+    dim: channels,
+    first: 0,
+    at: (b: number, t: number, d: number) => data[(b * channels + d) * area + t],
+  };
 }
 
 function checkSize(data: ArrayLike<number>, expected: number) {
-  if (data.length !== expected) throw new RangeError(`backbone output has ${data.length} values, expected ${expected} from its dims`);
+  if (data.length !== expected)
+    throw new RangeError(`backbone output has ${data.length} values, expected ${expected} from its dims`);
 }

@@ -26,8 +26,7 @@ export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | RawPix
 
 /** An input after reading: encoded bytes, or pixels that need no decoding. */
 export type LoadedImage =
-  | { kind: "encoded"; bytes: Buffer; source?: string }
-  | { kind: "raw"; pixels: RawPixels; source?: string };
+  { kind: "encoded"; bytes: Buffer; source?: string } | { kind: "raw"; pixels: RawPixels; source?: string };
 
 export type ReadImageOptions = RemoteFetchOptions;
 
@@ -160,7 +159,11 @@ export function isRawPixels(value: unknown): value is RawPixels {
 
 function checkRawPixels(p: RawPixels, fail: Fail): RawPixels {
   const valid =
-    Number.isInteger(p.width) && p.width > 0 && Number.isInteger(p.height) && p.height > 0 && [1, 2, 3, 4].includes(p.channels);
+    Number.isInteger(p.width) &&
+    p.width > 0 &&
+    Number.isInteger(p.height) &&
+    p.height > 0 &&
+    [1, 2, 3, 4].includes(p.channels);
   if (!valid) {
     throw fail(`invalid RawImage shape ${p.width}x${p.height}x${p.channels}`, "INVALID_INPUT");
   }

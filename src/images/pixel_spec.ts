@@ -49,7 +49,10 @@ export function pixelSpecFromConfig(config: PreprocessorConfig): PixelSpec {
   let crop: { width: number; height: number } | null = null;
   if (config.do_center_crop) {
     const c = config.crop_size ?? size;
-    crop = typeof c === "number" ? { width: c, height: c } : { width: c.width ?? c.shortest_edge!, height: c.height ?? c.shortest_edge! };
+    crop =
+      typeof c === "number"
+        ? { width: c, height: c }
+        : { width: c.width ?? c.shortest_edge!, height: c.height ?? c.shortest_edge! };
   }
   // ConvNeXt-style: resize to shortest_edge / crop_pct, then crop shortest_edge.
   if (config.crop_pct !== undefined && shortestEdge !== null && shortestEdge < 384) {
@@ -65,7 +68,7 @@ export function pixelSpecFromConfig(config: PreprocessorConfig): PixelSpec {
     resizeTo,
     crop,
     kernel: KERNELS[config.resample ?? 3] ?? "cubic",
-    rescale: config.do_rescale === false ? 1 : config.rescale_factor ?? 1 / 255,
+    rescale: config.do_rescale === false ? 1 : (config.rescale_factor ?? 1 / 255),
     mean: normalize ? triple(config.image_mean, 0.5) : [0, 0, 0],
     std: normalize ? triple(config.image_std, 0.5) : [1, 1, 1],
   };

@@ -63,7 +63,10 @@ export async function prepareImage(
     image.kind === "raw"
       ? { raw: { width: image.pixels.width, height: image.pixels.height, channels: image.pixels.channels } }
       : {};
-  const source = image.kind === "raw" ? Buffer.from(image.pixels.data.buffer, image.pixels.data.byteOffset, image.pixels.data.byteLength) : image.bytes;
+  const source =
+    image.kind === "raw"
+      ? Buffer.from(image.pixels.data.buffer, image.pixels.data.byteOffset, image.pixels.data.byteLength)
+      : image.bytes;
   if (source.length === 0) throw new ImageInputError(name, "empty file (0 bytes)", "UNSUPPORTED_FORMAT", index);
   if (image.kind === "encoded" && looksLikeSvg(source)) {
     // librsvg would render it, but SVG is a document, not a photo: scripts, external
@@ -104,8 +107,15 @@ export async function prepareImage(
 }
 
 function looksLikeSvg(bytes: Buffer): boolean {
-  const head = bytes.subarray(0, 512).toString("utf8").replace(/^\uFEFF/, "").trimStart().toLowerCase();
-  return head.startsWith("<svg") || (head.startsWith("<?xml") && head.includes("<svg")) || head.startsWith("<!doctype svg");
+  const head = bytes
+    .subarray(0, 512)
+    .toString("utf8")
+    .replace(/^\uFEFF/, "")
+    .trimStart()
+    .toLowerCase();
+  return (
+    head.startsWith("<svg") || (head.startsWith("<?xml") && head.includes("<svg")) || head.startsWith("<!doctype svg")
+  );
 }
 
 interface ResizePlan {
@@ -158,7 +168,12 @@ function normalise(rgb: Buffer, width: number, height: number, spec: PixelSpec):
   return out;
 }
 
-function classifySharpError(error: Error, name: string, index: number | undefined, limits: DecodeLimits): ImageInputError {
+function classifySharpError(
+  error: Error,
+  name: string,
+  index: number | undefined,
+  limits: DecodeLimits,
+): ImageInputError {
   const message = error.message ?? String(error);
   if (/pixel limit/i.test(message)) {
     return new ImageInputError(
@@ -170,9 +185,13 @@ function classifySharpError(error: Error, name: string, index: number | undefine
     );
   }
   if (/unsupported image format/i.test(message)) {
-    return new ImageInputError(name, "not an image in a format we can decode", "UNSUPPORTED_FORMAT", index, { cause: error });
+    return new ImageInputError(name, "not an image in a format we can decode", "UNSUPPORTED_FORMAT", index, {
+      cause: error,
+    });
   }
   // libvips reports truncation and corruption in many words; keep its first line as the reason.
   const first = message.split("\n").find((line) => line.trim()) ?? "unknown decoder error";
-  return new ImageInputError(name, `corrupt or truncated image (${first.trim()})`, "CORRUPT_IMAGE", index, { cause: error });
+  return new ImageInputError(name, `corrupt or truncated image (${first.trim()})`, "CORRUPT_IMAGE", index, {
+    cause: error,
+  });
 }

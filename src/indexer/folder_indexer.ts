@@ -128,7 +128,11 @@ export async function indexFolders(roots: string[], options: IndexFoldersOptions
       );
     }
     const batchSize = options.batchSize ?? embeddings.batchSize;
-    const run = new IndexRun(store, indexDir, roots.map((r) => resolve(r)));
+    const run = new IndexRun(
+      store,
+      indexDir,
+      roots.map((r) => resolve(r)),
+    );
     const counts = run.counts;
     const walk = await findImageFiles(run.roots, { exclude: options.exclude, skip: [indexDir] });
     for (const problem of walk.problems) run.fail(problem.path, problem.reason);
@@ -155,7 +159,8 @@ export async function indexFolders(roots: string[], options: IndexFoldersOptions
       await run.commit();
       for (const { batch, outcomes } of unsaved) {
         const good = new Set(outcomes.map((o) => o.file));
-        for (const o of outcomes) state.set(o.file.path, { size: o.file.size, mtimeMs: o.file.mtimeMs, hash: o.hash, checkedAt: o.checkedAt });
+        for (const o of outcomes)
+          state.set(o.file.path, { size: o.file.size, mtimeMs: o.file.mtimeMs, hash: o.hash, checkedAt: o.checkedAt });
         for (const file of batch) if (!good.has(file)) state.delete(file.path);
       }
       if (unsaved.length > 0) await writeState(indexDir, state);
@@ -221,7 +226,11 @@ class IndexRun {
   private protectedFolders: string[] = [];
   private savedOnce = false;
 
-  constructor(private readonly store: ImageFaissStore, private readonly indexDir: string, readonly roots: string[]) {
+  constructor(
+    private readonly store: ImageFaissStore,
+    private readonly indexDir: string,
+    readonly roots: string[],
+  ) {
     for (const { id, document } of store.entries()) {
       const paths = pathsOf(document);
       if (!paths) continue;
@@ -278,7 +287,12 @@ class IndexRun {
       } else if (this.documents.has(r.hash)) {
         if (previous !== undefined) this.detach(r.file.path, previous);
         this.attach(r.file.path, r.hash);
-        outcomes.push({ file: r.file, hash: r.hash, kind: previous === undefined ? "added" : "updated", checkedAt: r.checkedAt });
+        outcomes.push({
+          file: r.file,
+          hash: r.hash,
+          kind: previous === undefined ? "added" : "updated",
+          checkedAt: r.checkedAt,
+        });
       } else {
         const group = toEmbed.get(r.hash) ?? { bytes: r.bytes!, files: [] };
         group.files.push({ file: r.file, checkedAt: r.checkedAt });
@@ -312,7 +326,9 @@ class IndexRun {
 
   /** Detaches every indexed path under the roots that the walk did not find. Returns those paths. */
   removeMissing(found: Set<string>): string[] {
-    const gone = [...this.owners].filter(([path]) => !found.has(path) && this.isUnderRoots(path) && !this.isProtected(path));
+    const gone = [...this.owners].filter(
+      ([path]) => !found.has(path) && this.isUnderRoots(path) && !this.isProtected(path),
+    );
     for (const [path, id] of gone) this.detach(path, id);
     return gone.map(([path]) => path);
   }
@@ -323,13 +339,19 @@ class IndexRun {
    * to a file in a later batch is not embedded again.
    */
   async commit({ deleteOrphans = false, save = false } = {}): Promise<void> {
-    const orphans = deleteOrphans ? [...this.documents].filter(([, d]) => pathsOf(d)!.length === 0).map(([id]) => id) : [];
+    const orphans = deleteOrphans
+      ? [...this.documents].filter(([, d]) => pathsOf(d)!.length === 0).map(([id]) => id)
+      : [];
     const changed = [...this.dirty].filter((id) => !orphans.includes(id));
     if (changed.length === 0 && orphans.length === 0 && !(save && !this.savedOnce)) return;
     const stored = await this.store.getVectorsById(changed);
     const vectors = changed.map((id, i) => this.newVectors.get(id) ?? stored[i]!);
     if (changed.length > 0) {
-      await this.store.addVectors(vectors, changed.map((id) => this.documents.get(id)!), { ids: changed });
+      await this.store.addVectors(
+        vectors,
+        changed.map((id) => this.documents.get(id)!),
+        { ids: changed },
+      );
     }
     if (orphans.length > 0) {
       // Every orphan was saved by an earlier commit, except content embedded and
@@ -354,7 +376,14 @@ class IndexRun {
 
   private detach(path: string, id: string): void {
     const document = this.documents.get(id);
-    if (document) this.documents.set(id, withPaths(document, pathsOf(document)!.filter((p) => p !== path)));
+    if (document)
+      this.documents.set(
+        id,
+        withPaths(
+          document,
+          pathsOf(document)!.filter((p) => p !== path),
+        ),
+      );
     if (this.owners.get(path) === id) this.owners.delete(path);
     this.dirty.add(id);
   }
@@ -367,7 +396,10 @@ export function pathsOf(document: { metadata?: Record<string, unknown> }): strin
 }
 
 function imageDocument(id: string, paths: string[], info: { width: number; height: number; format: string }): Document {
-  return withPaths(new Document({ id, pageContent: "", metadata: { modality: "image", contentHash: id, ...info } }), paths);
+  return withPaths(
+    new Document({ id, pageContent: "", metadata: { modality: "image", contentHash: id, ...info } }),
+    paths,
+  );
 }
 
 /** A copy of `document` listing `paths` (sorted, each once); `source` and `pageContent` follow the first. */

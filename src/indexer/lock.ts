@@ -15,7 +15,12 @@ export const LOCK_FILE = "LOCK";
 export class IndexLockedError extends Error {
   override name = "IndexLockedError";
 
-  constructor(readonly indexDir: string, readonly pid: number, readonly host: string, readonly since: string) {
+  constructor(
+    readonly indexDir: string,
+    readonly pid: number,
+    readonly host: string,
+    readonly since: string,
+  ) {
     super(
       `The index ${indexDir} is being written by another process (pid ${pid} on ${host}, since ${since}). ` +
         `Wait for it to finish, or stop it; if no such process exists, delete ${join(indexDir, LOCK_FILE)}.`,

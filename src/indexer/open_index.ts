@@ -80,12 +80,16 @@ export async function openImageIndex(dir: string, options: OpenIndexOptions = {}
  * (or downloading) its model: enough for duplicates, "more like this" and listings.
  * Embedding anything through it throws.
  */
-export async function openIndexVectors(dir: string): Promise<{ dir: string; store: ImageFaissStore; manifest: StoreManifest }> {
+export async function openIndexVectors(
+  dir: string,
+): Promise<{ dir: string; store: ImageFaissStore; manifest: StoreManifest }> {
   const absolute = resolve(dir);
   const manifest = await readIndexManifest(absolute);
   if (!manifest) throw new NoIndexError(absolute);
   const noModel = async (): Promise<never> => {
-    throw new Error(`The index ${absolute} was opened without its model (${manifest.model}); nothing can be embedded through it`);
+    throw new Error(
+      `The index ${absolute} was opened without its model (${manifest.model}); nothing can be embedded through it`,
+    );
   };
   const store = await ImageFaissStore.load(absolute, { embedQuery: noModel, embedDocuments: noModel });
   // The manifest of the version actually loaded: a writer may have saved a newer one meanwhile.

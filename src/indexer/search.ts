@@ -35,14 +35,26 @@ export interface SearchIndexOptions {
 }
 
 /** Searches with any `MultimodalRetriever` query: text, `{ image }`, arithmetic string or object. */
-export async function searchIndex(store: ImageFaissStore, query: MultimodalQuery, options: SearchIndexOptions = {}): Promise<SearchHit[]> {
-  const retriever = new MultimodalRetriever({ vectorStore: store, k: options.k ?? 10, scoreThreshold: options.threshold });
+export async function searchIndex(
+  store: ImageFaissStore,
+  query: MultimodalQuery,
+  options: SearchIndexOptions = {},
+): Promise<SearchHit[]> {
+  const retriever = new MultimodalRetriever({
+    vectorStore: store,
+    k: options.k ?? 10,
+    scoreThreshold: options.threshold,
+  });
   const documents = await retriever.invoke(query);
   return documents.map((d, i) => toHit(d, d.metadata.score as number, i + 1));
 }
 
 /** "More like this": the entries nearest to a stored entry's vector, the entry itself left out. */
-export async function similarToEntry(store: ImageFaissStore, id: string, options: SearchIndexOptions = {}): Promise<SearchHit[]> {
+export async function similarToEntry(
+  store: ImageFaissStore,
+  id: string,
+  options: SearchIndexOptions = {},
+): Promise<SearchHit[]> {
   const [vector] = await store.getVectorsById([id]);
   if (!vector) throw new RangeError(`No entry with id ${id} in the index`);
   const k = options.k ?? 10;
@@ -76,7 +88,10 @@ export { DEFAULT_DUPLICATE_THRESHOLD };
  * similar (transitively, see `findDuplicates`), plus files with byte-identical
  * content, which the index stores as one entry with several paths. Largest first.
  */
-export function duplicateGroups(store: ImageFaissStore, threshold = DEFAULT_DUPLICATE_THRESHOLD): IndexDuplicateGroup[] {
+export function duplicateGroups(
+  store: ImageFaissStore,
+  threshold = DEFAULT_DUPLICATE_THRESHOLD,
+): IndexDuplicateGroup[] {
   const entries = store.entries().filter((e) => e.document.metadata?.modality !== "text");
   const groups = findDuplicates(
     entries.map((e) => ({ id: e.id, vector: e.vector, doc: e.document })),
@@ -101,7 +116,9 @@ export function duplicateGroups(store: ImageFaissStore, threshold = DEFAULT_DUPL
       result.push({ images: [{ id: e.id, paths }], files: paths.length, maxSimilarity: 1, minSimilarity: 1 });
     }
   }
-  return result.sort((a, b) => b.files - a.files || (a.images[0].paths[0] ?? "").localeCompare(b.images[0].paths[0] ?? ""));
+  return result.sort(
+    (a, b) => b.files - a.files || (a.images[0].paths[0] ?? "").localeCompare(b.images[0].paths[0] ?? ""),
+  );
 }
 
 /** Every path of an entry: the indexer's `paths`, else its `source`. */

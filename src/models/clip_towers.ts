@@ -12,7 +12,13 @@ import { AutoConfig, AutoProcessor, AutoTokenizer, type PreTrainedTokenizer } fr
 import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
 import { inputSize, type PixelSpec } from "../images/preprocess.js";
 import { Lazy } from "../utils/lazy.js";
-import { pretrainedOptions, resolveModelSource, withModelLoadErrors, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
+import {
+  pretrainedOptions,
+  resolveModelSource,
+  withModelLoadErrors,
+  type ModelSourceOptions,
+  type ResolvedModelSource,
+} from "./model_source.js";
 import { InProcessRunner, type TowerRunner } from "./tower_runner.js";
 import { WorkerRunner } from "./worker_runner.js";
 
@@ -59,7 +65,8 @@ export class ClipTowers implements Towers {
     inference: InferenceThread = "worker",
   ) {
     this.source = resolveModelSource(options);
-    this.runner = inference === "worker" ? new WorkerRunner(options, this.source) : new InProcessRunner(options, this.source);
+    this.runner =
+      inference === "worker" ? new WorkerRunner(options, this.source) : new InProcessRunner(options, this.source);
   }
 
   imageTower(): Promise<ImageTower> {
@@ -85,10 +92,12 @@ export class ClipTowers implements Towers {
     return withModelLoadErrors(this.options, this.source, what, load);
   }
 
-
   private async loadDimension(): Promise<number> {
     return this.withLoadErrors("reading config.json", async () => {
-      const config = (await AutoConfig.from_pretrained(this.source.id, pretrainedOptions(this.options, this.source))) as unknown as {
+      const config = (await AutoConfig.from_pretrained(
+        this.source.id,
+        pretrainedOptions(this.options, this.source),
+      )) as unknown as {
         projection_dim?: number;
       };
       if (!config.projection_dim) throw new Error("config.json has no projection_dim; is this a CLIP model?");
@@ -101,7 +110,8 @@ export class ClipTowers implements Towers {
     const [, processor] = await this.withLoadErrors("loading the image tower", () =>
       Promise.all([this.runner.load("vision"), AutoProcessor.from_pretrained(this.source.id, loadOptions)]),
     );
-    const processorConfig = (processor as unknown as { image_processor: { config: PreprocessorConfig } }).image_processor.config;
+    const processorConfig = (processor as unknown as { image_processor: { config: PreprocessorConfig } })
+      .image_processor.config;
     const spec = pixelSpecFromConfig(processorConfig);
     const { width, height } = inputSize(spec);
     return {
@@ -117,7 +127,8 @@ export class ClipTowers implements Towers {
       Promise.all([this.runner.load("text"), AutoTokenizer.from_pretrained(this.source.id, loadOptions)]),
     );
     const maxLength = Math.min(tokenizer.model_max_length ?? Infinity, info.maxPositionEmbeddings ?? Infinity);
-    const tokenize = (texts: string[]) => texts.map((t) => truncateKeepingEos(tokenizer, tokenizer.encode(t), maxLength));
+    const tokenize = (texts: string[]) =>
+      texts.map((t) => truncateKeepingEos(tokenizer, tokenizer.encode(t), maxLength));
     return {
       tokenize,
       embed: (texts) => {

@@ -14,7 +14,11 @@ export function physicalCoreCount(): number {
   try {
     const allowed = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1];
     if (!allowed) return logical;
-    const cores = new Set(cpuList(allowed).map((cpu) => readFileSync(`/sys/devices/system/cpu/cpu${cpu}/topology/thread_siblings_list`, "utf8").trim()));
+    const cores = new Set(
+      cpuList(allowed).map((cpu) =>
+        readFileSync(`/sys/devices/system/cpu/cpu${cpu}/topology/thread_siblings_list`, "utf8").trim(),
+      ),
+    );
     return Math.max(1, Math.min(logical, cores.size));
   } catch {
     return logical; // no sysfs topology (some containers): count logical CPUs

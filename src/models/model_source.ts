@@ -75,7 +75,12 @@ export function pretrainedOptions(options: ModelSourceOptions, source: ResolvedM
 }
 
 /** Runs a load step, turning any failure into a ModelLoadError that names the model, where it was looked for, and the step. */
-export async function withModelLoadErrors<T>(options: ModelSourceOptions, source: ResolvedModelSource, what: string, load: () => Promise<T>): Promise<T> {
+export async function withModelLoadErrors<T>(
+  options: ModelSourceOptions,
+  source: ResolvedModelSource,
+  what: string,
+  load: () => Promise<T>,
+): Promise<T> {
   try {
     return await load();
   } catch (error) {

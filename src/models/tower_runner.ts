@@ -7,7 +7,13 @@
  * thread so the event loop stays responsive. Tokenizers and processor configs are cheap
  * and stay on the caller's thread (clip_towers.ts).
  */
-import { AutoModel, CLIPTextModelWithProjection, CLIPVisionModelWithProjection, Tensor, type PreTrainedModel } from "@huggingface/transformers";
+import {
+  AutoModel,
+  CLIPTextModelWithProjection,
+  CLIPVisionModelWithProjection,
+  Tensor,
+  type PreTrainedModel,
+} from "@huggingface/transformers";
 import { isMainThread } from "node:worker_threads";
 import { Lazy } from "../utils/lazy.js";
 import { pretrainedOptions, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
@@ -43,8 +49,12 @@ export interface TowerRunner {
 
 /** Runs the towers with transformers.js on the current thread. */
 export class InProcessRunner implements TowerRunner {
-  private readonly vision = new Lazy(() => CLIPVisionModelWithProjection.from_pretrained(this.source.id, this.loadOptions()));
-  private readonly text = new Lazy(() => CLIPTextModelWithProjection.from_pretrained(this.source.id, this.loadOptions()));
+  private readonly vision = new Lazy(() =>
+    CLIPVisionModelWithProjection.from_pretrained(this.source.id, this.loadOptions()),
+  );
+  private readonly text = new Lazy(() =>
+    CLIPTextModelWithProjection.from_pretrained(this.source.id, this.loadOptions()),
+  );
   private readonly backbone = new Lazy(() => AutoModel.from_pretrained(this.source.id, this.loadOptions()));
   private readonly loaded = new Set<PreTrainedModel>();
 
@@ -56,7 +66,10 @@ export class InProcessRunner implements TowerRunner {
   async load(tower: Tower): Promise<TowerInfo> {
     const model = await this.model(tower);
     if (tower !== "text") return {};
-    const config = model.config as unknown as { max_position_embeddings?: number; text_config?: { max_position_embeddings?: number } };
+    const config = model.config as unknown as {
+      max_position_embeddings?: number;
+      text_config?: { max_position_embeddings?: number };
+    };
     return { maxPositionEmbeddings: config.max_position_embeddings ?? config.text_config?.max_position_embeddings };
   }
 
@@ -68,7 +81,10 @@ export class InProcessRunner implements TowerRunner {
 
   async runText(inputIds: BigInt64Array, attentionMask: BigInt64Array, dims: [number, number]): Promise<Float32Array> {
     const model = await this.model("text");
-    const output = await model({ input_ids: new Tensor("int64", inputIds, dims), attention_mask: new Tensor("int64", attentionMask, dims) });
+    const output = await model({
+      input_ids: new Tensor("int64", inputIds, dims),
+      attention_mask: new Tensor("int64", attentionMask, dims),
+    });
     return toFloat32(output.text_embeds as Tensor);
   }
 

@@ -35,7 +35,9 @@ const runners = new Map<number, InProcessRunner>();
 port.on("message", async (request: WorkerRequest) => {
   try {
     if (request.op === "train") {
-      const outcome = await runTrainingJob(request.job, onnxEngine, (epoch) => port.postMessage({ id: request.id, epoch } satisfies WorkerReply));
+      const outcome = await runTrainingJob(request.job, onnxEngine, (epoch) =>
+        port.postMessage({ id: request.id, epoch } satisfies WorkerReply),
+      );
       return reply(request.id, outcome, [outcome.params.buffer as ArrayBuffer]);
     }
     if (request.op === "open") {
@@ -69,7 +71,10 @@ port.on("message", async (request: WorkerRequest) => {
     }
   } catch (error) {
     const e = error as Error;
-    port.postMessage({ id: request.id, error: { name: e?.name ?? "Error", message: e?.message ?? String(error) } } satisfies WorkerReply);
+    port.postMessage({
+      id: request.id,
+      error: { name: e?.name ?? "Error", message: e?.message ?? String(error) },
+    } satisfies WorkerReply);
   }
 });
 

@@ -19,7 +19,11 @@ import type { RunnerSetup, WorkerReply, WorkerRequest } from "./worker_protocol.
 import type { EpochStats, TrainingJob, TrainingOutcome } from "../training/train_head.js";
 
 type Request = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, "id"> : never) : never;
-type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void; onEpoch?: (stats: EpochStats) => void };
+type Pending = {
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  onEpoch?: (stats: EpochStats) => void;
+};
 
 /** The process's inference worker: request/reply over one message port. */
 class InferenceWorker {
@@ -40,7 +44,9 @@ class InferenceWorker {
     claimOnnxThread("worker");
     const entry = workerEntry();
     // The worker needs none of the parent's node flags, and some (--input-type, --eval) break it.
-    this.worker = entry.url ? new Worker(entry.url, { execArgv: [] }) : new Worker(entry.script, { eval: true, execArgv: [] });
+    this.worker = entry.url
+      ? new Worker(entry.url, { execArgv: [] })
+      : new Worker(entry.script, { eval: true, execArgv: [] });
     this.worker.unref();
     this.worker.on("message", (message: WorkerReply) => {
       if (message.progress) return this.progress.get(message.runner)?.(message.progress);
@@ -54,8 +60,12 @@ class InferenceWorker {
       this.died ??= error;
       for (const id of [...this.pending.keys()]) this.settle(id)?.reject(this.died);
     };
-    this.worker.on("error", (error) => die(new Error(`The inference worker failed: ${error.message}`, { cause: error })));
-    this.worker.on("exit", (code) => die(new Error(`The inference worker exited (code ${code}); restart the process to run models again`)));
+    this.worker.on("error", (error) =>
+      die(new Error(`The inference worker failed: ${error.message}`, { cause: error })),
+    );
+    this.worker.on("exit", (code) =>
+      die(new Error(`The inference worker exited (code ${code}); restart the process to run models again`)),
+    );
   }
 
   request(request: Request, transfer: ArrayBuffer[] = [], onEpoch?: (stats: EpochStats) => void): Promise<unknown> {
@@ -84,7 +94,9 @@ function rebuildError({ name, message }: { name: string; message: string }): Err
 
 /** Trains a projection head in the shared worker, where onnxruntime runs (train_head.ts decides). */
 export async function trainInWorker(job: TrainingJob, onEpoch?: (stats: EpochStats) => void): Promise<TrainingOutcome> {
-  const buffers = Object.values(job.data).flatMap((value) => (value instanceof Float32Array ? [value.buffer as ArrayBuffer] : []));
+  const buffers = Object.values(job.data).flatMap((value) =>
+    value instanceof Float32Array ? [value.buffer as ArrayBuffer] : [],
+  );
   return (await InferenceWorker.shared().request({ op: "train", job }, buffers, onEpoch)) as TrainingOutcome;
 }
 
@@ -109,7 +121,10 @@ export class WorkerRunner implements TowerRunner {
   }
 
   async runText(inputIds: BigInt64Array, attentionMask: BigInt64Array, dims: [number, number]): Promise<Float32Array> {
-    return (await this.call({ op: "text", inputIds, attentionMask, dims }, [...transferable(inputIds), ...transferable(attentionMask)])) as Float32Array;
+    return (await this.call({ op: "text", inputIds, attentionMask, dims }, [
+      ...transferable(inputIds),
+      ...transferable(attentionMask),
+    ])) as Float32Array;
   }
 
   async runBackbone(pixels: Float32Array, dims: [number, number, number, number]): Promise<BackboneOutput> {
@@ -124,7 +139,10 @@ export class WorkerRunner implements TowerRunner {
     await worker.request({ runner: this.id, op: "dispose" });
   }
 
-  private call(request: Request extends infer R ? (R extends Request ? Omit<R, "runner"> : never) : never, transfer: ArrayBuffer[] = []) {
+  private call(
+    request: Request extends infer R ? (R extends Request ? Omit<R, "runner"> : never) : never,
+    transfer: ArrayBuffer[] = [],
+  ) {
     const worker = InferenceWorker.shared();
     if (!this.opened) {
       // Messages are handled in order, so the request below finds the runner open.
@@ -156,7 +174,9 @@ function workerEntry(): { url: URL; script?: undefined } | { url?: undefined; sc
   if (here.endsWith(".ts")) {
     const api = tsxEsmApi(here);
     const file = new URL("./tower_worker.ts", here).href;
-    return { script: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)}));` };
+    return {
+      script: `import(${JSON.stringify(api)}).then((tsx) => tsx.tsImport(${JSON.stringify(file)}, ${JSON.stringify(file)}));`,
+    };
   }
   const file = here.endsWith(".cjs") ? "tower_worker.cjs" : "tower_worker.js";
   for (const candidate of [`./${file}`, `../${file}`]) {

@@ -54,7 +54,9 @@ export async function candidateVectors(store: unknown, docs: DocumentInterface[]
   }
   return vectors.map((v: unknown, i) => {
     if (!Array.isArray(v) && !(v instanceof Float32Array)) {
-      throw new Error(`The store returned no vector for search result ${i} (id ${docs[i].id ?? "none"}); ${VECTOR_LOOKUP_HINT}`);
+      throw new Error(
+        `The store returned no vector for search result ${i} (id ${docs[i].id ?? "none"}); ${VECTOR_LOOKUP_HINT}`,
+      );
     }
     return Array.from(v);
   });

@@ -57,11 +57,15 @@ export function findDuplicates<D = unknown>(items: DuplicateCandidate<D>[], thre
   const matrix = new Float32Array(n * dim);
   const seen = new Set<string>();
   items.forEach((item, i) => {
-    if (typeof item?.id !== "string") throw new TypeError(`Expected a string for items[${i}].id but received ${typeof item?.id}`);
-    if (seen.has(item.id)) throw new TypeError(`Duplicate id ${JSON.stringify(item.id)} at items[${i}]: ids must be unique`);
+    if (typeof item?.id !== "string")
+      throw new TypeError(`Expected a string for items[${i}].id but received ${typeof item?.id}`);
+    if (seen.has(item.id))
+      throw new TypeError(`Duplicate id ${JSON.stringify(item.id)} at items[${i}]: ids must be unique`);
     seen.add(item.id);
     if (item.vector?.length !== dim) {
-      throw new TypeError(`Expected ${dim} dimensions for items[${i}].vector (like items[0]) but received ${item.vector?.length}`);
+      throw new TypeError(
+        `Expected ${dim} dimensions for items[${i}].vector (like items[0]) but received ${item.vector?.length}`,
+      );
     }
     const row = matrix.subarray(i * dim, (i + 1) * dim);
     row.set(item.vector);
@@ -89,7 +93,10 @@ export function findDuplicates<D = unknown>(items: DuplicateCandidate<D>[], thre
         for (let j = Math.max(bj, i + 1); j < jEnd; j++) {
           const y = rows[j];
           // Four running sums: independent additions that the CPU can overlap.
-          let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          let s0 = 0,
+            s1 = 0,
+            s2 = 0,
+            s3 = 0;
           for (let d = 0; d < unrolled; d += 4) {
             s0 += x[d] * y[d];
             s1 += x[d + 1] * y[d + 1];
@@ -122,7 +129,9 @@ export function findDuplicates<D = unknown>(items: DuplicateCandidate<D>[], thre
   const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return [...groups.values()]
     .map((g) => ({
-      items: g.members.map((i) => (items[i].doc === undefined ? { id: items[i].id } : { id: items[i].id, doc: items[i].doc })).sort(byId),
+      items: g.members
+        .map((i) => (items[i].doc === undefined ? { id: items[i].id } : { id: items[i].id, doc: items[i].doc }))
+        .sort(byId),
       maxSimilarity: g.max,
       minSimilarity: g.min,
     }))

@@ -33,7 +33,10 @@ const DATA_URI = /^data:([^;,]+);base64,(.*)$/s;
  * });
  * ```
  */
-export function imageContentBlocks(docs: DocumentInterface[], options: ImageContentOptions = {}): ContentBlock.Standard[] {
+export function imageContentBlocks(
+  docs: DocumentInterface[],
+  options: ImageContentOptions = {},
+): ContentBlock.Standard[] {
   const caption = options.caption ?? defaultCaption;
   const blocks: ContentBlock.Standard[] = [];
   docs.forEach((doc, index) => {
@@ -44,7 +47,8 @@ export function imageContentBlocks(docs: DocumentInterface[], options: ImageCont
     if (match) {
       blocks.push({ type: "image", mimeType: match[1], data: match[2] });
     } else {
-      const why = doc.metadata?.imageDataError ?? "no metadata.imageDataUri (use a retriever with includeImageData: true)";
+      const why =
+        doc.metadata?.imageDataError ?? "no metadata.imageDataUri (use a retriever with includeImageData: true)";
       blocks.push({ type: "text", text: `(image ${index + 1} not attached: ${why})` });
     }
   });

@@ -1,4 +1,8 @@
-import { CallbackManager, parseCallbackConfigArg, type CallbackManagerForRetrieverRun } from "@langchain/core/callbacks/manager";
+import {
+  CallbackManager,
+  parseCallbackConfigArg,
+  type CallbackManagerForRetrieverRun,
+} from "@langchain/core/callbacks/manager";
 import { Document, type DocumentInterface } from "@langchain/core/documents";
 import { BaseRetriever, type BaseRetrieverInput } from "@langchain/core/retrievers";
 import { ensureConfig, type RunnableConfig } from "@langchain/core/runnables";
@@ -9,7 +13,9 @@ import { readImageDataUri } from "./image_data.js";
 import { describeQuery, normalizeQuery, type MultimodalQuery } from "./query.js";
 import { embedQueryTerms, isImageEmbeddingsLike, type ImageEmbeddingsLike } from "./query_vector.js";
 
-export interface MultimodalRetrieverInput<V extends VectorStoreInterface = VectorStoreInterface> extends BaseRetrieverInput {
+export interface MultimodalRetrieverInput<
+  V extends VectorStoreInterface = VectorStoreInterface,
+> extends BaseRetrieverInput {
   /**
    * The store to search. Its `embeddings` must be an `ImageEmbeddings` (anything with
    * `embedQuery`, `embedDocuments` and `embedImagesSettled`), and its
@@ -107,7 +113,9 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
   constructor(fields: MultimodalRetrieverInput<V>) {
     super(fields);
     if (typeof fields !== "object" || fields === null) {
-      throw new TypeError(`Expected an options object with vectorStore but received ${fields === null ? "null" : typeof fields}`);
+      throw new TypeError(
+        `Expected an options object with vectorStore but received ${fields === null ? "null" : typeof fields}`,
+      );
     }
     this.fields = { ...fields };
     this.vectorStore = checkStore(fields.vectorStore);
@@ -123,22 +131,31 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
     this.filter = fields.filter;
     this.searchType = fields.searchType ?? this.searchType;
     if (this.searchType !== "similarity" && this.searchType !== "mmr") {
-      throw new TypeError(`Expected "similarity" or "mmr" for searchType but received ${JSON.stringify(fields.searchType)}`);
+      throw new TypeError(
+        `Expected "similarity" or "mmr" for searchType but received ${JSON.stringify(fields.searchType)}`,
+      );
     }
     this.fetchK = checkPositiveInteger("fetchK", fields.fetchK ?? this.fetchK);
     this.lambda = fields.lambda ?? this.lambda;
     if (typeof this.lambda !== "number" || !(this.lambda >= 0 && this.lambda <= 1)) {
-      throw new TypeError(`Expected a number from 0 to 1 for lambda but received ${String(fields.lambda)} of type ${typeof fields.lambda}`);
+      throw new TypeError(
+        `Expected a number from 0 to 1 for lambda but received ${String(fields.lambda)} of type ${typeof fields.lambda}`,
+      );
     }
     if (this.searchType === "mmr") {
       if (this.fetchK < this.k) {
-        throw new TypeError(`Expected fetchK >= k for searchType "mmr" but received fetchK ${this.fetchK} and k ${this.k}`);
+        throw new TypeError(
+          `Expected fetchK >= k for searchType "mmr" but received fetchK ${this.fetchK} and k ${this.k}`,
+        );
       }
       if (!canLookUpVectors(this.vectorStore)) throw new TypeError(`${VECTOR_LOOKUP_HINT}; this store has neither`);
     }
     this.excludeQueryImage = checkBoolean("excludeQueryImage", fields.excludeQueryImage ?? this.excludeQueryImage);
     this.includeImageData = checkBoolean("includeImageData", fields.includeImageData ?? this.includeImageData);
-    this.imageDataMaxBytes = checkPositiveInteger("imageDataMaxBytes", fields.imageDataMaxBytes ?? this.imageDataMaxBytes);
+    this.imageDataMaxBytes = checkPositiveInteger(
+      "imageDataMaxBytes",
+      fields.imageDataMaxBytes ?? this.imageDataMaxBytes,
+    );
   }
 
   /** The store's embeddings, checked at construction to embed both texts and images. */
@@ -185,7 +202,10 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
     }
   }
 
-  override async _getRelevantDocuments(query: MultimodalQuery, _runManager?: CallbackManagerForRetrieverRun): Promise<DocumentInterface[]> {
+  override async _getRelevantDocuments(
+    query: MultimodalQuery,
+    _runManager?: CallbackManagerForRetrieverRun,
+  ): Promise<DocumentInterface[]> {
     const terms = normalizeQuery(query);
     const { vector, imageHashes } = await embedQueryTerms(this.embeddings, terms);
     const excluded = new Set(this.excludeQueryImage ? imageHashes : []);
@@ -194,7 +214,10 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
     let candidates = await this.nearest(vector, wanted, excluded);
     if (this.scoreThreshold !== undefined) candidates = candidates.filter(([, score]) => score >= this.scoreThreshold!);
     if (this.searchType === "mmr" && candidates.length > 0) {
-      const vectors = await candidateVectors(this.vectorStore, candidates.map(([doc]) => doc));
+      const vectors = await candidateVectors(
+        this.vectorStore,
+        candidates.map(([doc]) => doc),
+      );
       const picked = maximalMarginalRelevance(vector, vectors, this.lambda, this.k);
       candidates = picked.map((i) => candidates[i]);
     } else {
@@ -222,12 +245,19 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
    * results are query images, asks the store again for more until `wanted` remain or
    * the store has no more.
    */
-  private async nearest(vector: number[], wanted: number, excluded: Set<string>): Promise<[DocumentInterface, number][]> {
+  private async nearest(
+    vector: number[],
+    wanted: number,
+    excluded: Set<string>,
+  ): Promise<[DocumentInterface, number][]> {
     let ask = wanted + excluded.size;
     for (;;) {
       const found = await this.vectorStore.similaritySearchVectorWithScore(vector, ask, this.filter);
       // Stable sort, best first: stores are not all strict about the order of ties.
-      const sorted = found.map((r, i) => [r, i] as const).sort((a, b) => b[0][1] - a[0][1] || a[1] - b[1]).map(([r]) => r);
+      const sorted = found
+        .map((r, i) => [r, i] as const)
+        .sort((a, b) => b[0][1] - a[0][1] || a[1] - b[1])
+        .map(([r]) => r);
       const kept = excluded.size === 0 ? sorted : sorted.filter(([doc]) => !excluded.has(doc.metadata?.contentHash));
       if (kept.length >= wanted || found.length < ask) return kept.slice(0, wanted);
       ask += wanted - kept.length;
@@ -260,6 +290,7 @@ function checkPositiveInteger(name: string, value: number): number {
 }
 
 function checkBoolean(name: string, value: boolean): boolean {
-  if (typeof value !== "boolean") throw new TypeError(`Expected a boolean for ${name} but received ${String(value)} of type ${typeof value}`);
+  if (typeof value !== "boolean")
+    throw new TypeError(`Expected a boolean for ${name} but received ${String(value)} of type ${typeof value}`);
   return value;
 }

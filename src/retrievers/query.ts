@@ -56,7 +56,8 @@ export interface ArithmeticQuery {
 export type MultimodalQuery = string | QueryTerm | ArithmeticQuery;
 
 /** A term after parsing: exactly one of `text` / `image`, and a finite weight. */
-export type ResolvedTerm = { text: string; weight: number; image?: undefined } | { image: ImageInput; weight: number; text?: undefined };
+export type ResolvedTerm =
+  { text: string; weight: number; image?: undefined } | { image: ImageInput; weight: number; text?: undefined };
 
 /** A query that cannot be read: malformed syntax, an empty query, a bad weight. */
 export class QueryError extends Error {
@@ -90,17 +91,26 @@ const SYNTAX_HELP =
 export function parseQueryString(query: string): ResolvedTerm[] {
   if (typeof query !== "string") throw new TypeError(`Expected a string for query but received ${typeof query}`);
   const fail = (reason: string, index: number): never => {
-    throw new QueryError(`Malformed query ${JSON.stringify(query)}: ${reason} at column ${index + 1}. ${SYNTAX_HELP}`, query, index + 1);
+    throw new QueryError(
+      `Malformed query ${JSON.stringify(query)}: ${reason} at column ${index + 1}. ${SYNTAX_HELP}`,
+      query,
+      index + 1,
+    );
   };
   const isSpace = (c: string | undefined) => c !== undefined && /\s/.test(c);
-  const isOperatorAt = (i: number) => (query[i] === "+" || query[i] === "-") && (i + 1 === query.length || isSpace(query[i + 1]));
+  const isOperatorAt = (i: number) =>
+    (query[i] === "+" || query[i] === "-") && (i + 1 === query.length || isSpace(query[i + 1]));
 
   let pos = 0;
   const skipSpaces = () => {
     while (isSpace(query[pos])) pos++;
   };
   skipSpaces();
-  if (pos === query.length) throw new QueryError(`Empty query ${JSON.stringify(query)}: expected a text, an image or query arithmetic. ${SYNTAX_HELP}`, query);
+  if (pos === query.length)
+    throw new QueryError(
+      `Empty query ${JSON.stringify(query)}: expected a text, an image or query arithmetic. ${SYNTAX_HELP}`,
+      query,
+    );
 
   let sign = 1;
   if (isOperatorAt(pos)) {
@@ -144,7 +154,12 @@ export function parseQueryString(query: string): ResolvedTerm[] {
 
 const WEIGHT = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)\s*\*\s*/i;
 
-function parseTerm(raw: string, offset: number, sign: number, fail: (reason: string, index: number) => never): ResolvedTerm {
+function parseTerm(
+  raw: string,
+  offset: number,
+  sign: number,
+  fail: (reason: string, index: number) => never,
+): ResolvedTerm {
   let body = raw.trimEnd();
   let at = offset;
   let weight = 1;
@@ -163,7 +178,8 @@ function parseTerm(raw: string, offset: number, sign: number, fail: (reason: str
     let path = rest.trimStart();
     const pathAt = at + "image:".length + (rest.length - path.length);
     if (path.startsWith('"')) path = unquote(path, pathAt, fail);
-    else if (path.includes('"')) fail("a quote inside an image path: quote the whole path, image:\"...\"", pathAt + path.indexOf('"'));
+    else if (path.includes('"'))
+      fail('a quote inside an image path: quote the whole path, image:"..."', pathAt + path.indexOf('"'));
     if (path.trim() === "") fail('expected a path or URL after "image:"', pathAt);
     return { image: path, weight };
   }
@@ -200,7 +216,8 @@ export function normalizeQuery(query: MultimodalQuery): ResolvedTerm[] {
   }
   if ("text" in query || "image" in query) {
     const extra = Object.keys(query).filter((key) => key !== "text" && key !== "image" && key !== "weight");
-    if (extra.length > 0) throw new QueryError(`Unexpected field ${extra.map((e) => `"${e}"`).join(", ")} in query term`);
+    if (extra.length > 0)
+      throw new QueryError(`Unexpected field ${extra.map((e) => `"${e}"`).join(", ")} in query term`);
     return [resolveTerm(query as QueryTerm, 1, "query")];
   }
   const known = ["positive", "negative", "terms"];
@@ -212,15 +229,22 @@ export function normalizeQuery(query: MultimodalQuery): ResolvedTerm[] {
   }
   const q = query as ArithmeticQuery;
   const terms: ResolvedTerm[] = [];
-  for (const [field, sign] of [["positive", 1], ["negative", -1], ["terms", 1]] as const) {
+  for (const [field, sign] of [
+    ["positive", 1],
+    ["negative", -1],
+    ["terms", 1],
+  ] as const) {
     const list = q[field];
     if (list === undefined) continue;
-    if (!Array.isArray(list)) throw new QueryError(`Expected an array for query.${field} but received ${describe(list)}`);
+    if (!Array.isArray(list))
+      throw new QueryError(`Expected an array for query.${field} but received ${describe(list)}`);
     list.forEach((item, i) => {
       const where = `query.${field}[${i}]`;
       if (field !== "terms" && typeof item === "string") terms.push(resolveTerm({ text: item }, sign, where));
       else if (field === "terms" && typeof item === "string") {
-        throw new QueryError(`Expected { text, weight } or { image, weight } for ${where} but received a string; use positive / negative for plain strings`);
+        throw new QueryError(
+          `Expected { text, weight } or { image, weight } for ${where} but received a string; use positive / negative for plain strings`,
+        );
       } else terms.push(resolveTerm(item as QueryTerm, sign, where));
     });
   }
@@ -235,7 +259,9 @@ function resolveTerm(term: QueryTerm, sign: number, where: string): ResolvedTerm
   const hasText = "text" in term && term.text !== undefined;
   const hasImage = "image" in term && term.image !== undefined;
   if (hasText === hasImage) {
-    throw new QueryError(`Expected exactly one of text or image in ${where} but received ${hasText ? "both" : "neither"}`);
+    throw new QueryError(
+      `Expected exactly one of text or image in ${where} but received ${hasText ? "both" : "neither"}`,
+    );
   }
   const weight = term.weight ?? 1;
   if (typeof weight !== "number" || !Number.isFinite(weight)) {
@@ -243,7 +269,8 @@ function resolveTerm(term: QueryTerm, sign: number, where: string): ResolvedTerm
   }
   if (hasText) {
     const text = (term as QueryText).text;
-    if (typeof text !== "string") throw new QueryError(`Expected a string for ${where}.text but received ${describe(text)}`);
+    if (typeof text !== "string")
+      throw new QueryError(`Expected a string for ${where}.text but received ${describe(text)}`);
     if (text.trim() === "") throw new QueryError(`Empty text in ${where}`);
     return { text, weight: sign * weight };
   }
@@ -267,7 +294,12 @@ export function describeQuery(query: MultimodalQuery): string {
     .map((t, i) => {
       const magnitude = Math.abs(t.weight);
       const sign = t.weight < 0 ? "- " : i === 0 ? "" : "+ ";
-      const body = t.text !== undefined ? (/ [+-] |"/.test(t.text) ? JSON.stringify(t.text) : t.text) : `image:${describeImage(t.image)}`;
+      const body =
+        t.text !== undefined
+          ? / [+-] |"/.test(t.text)
+            ? JSON.stringify(t.text)
+            : t.text
+          : `image:${describeImage(t.image)}`;
       return `${sign}${magnitude === 1 ? "" : `${magnitude}*`}${body}`;
     })
     .join(" ");
@@ -289,7 +321,8 @@ function describeImage(image: ImageInput): string {
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  if (typeof value === "string")
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
   if (typeof value === "object") return "an object";
   return `${String(value)} of type ${typeof value}`;
 }

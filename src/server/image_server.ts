@@ -18,7 +18,14 @@ import { join } from "node:path";
 import type { Document } from "@langchain/core/documents";
 import { ImageInputError } from "../errors.js";
 import { openImageIndex, type OpenIndexOptions } from "../indexer/open_index.js";
-import { DEFAULT_DUPLICATE_THRESHOLD, duplicateGroups, pathsOfDocument, searchIndex, similarToEntry, type SearchHit } from "../indexer/search.js";
+import {
+  DEFAULT_DUPLICATE_THRESHOLD,
+  duplicateGroups,
+  pathsOfDocument,
+  searchIndex,
+  similarToEntry,
+  type SearchHit,
+} from "../indexer/search.js";
 import type { ImageEmbeddings } from "../embeddings/image_embeddings.js";
 import { sniffImageMime } from "../retrievers/image_data.js";
 import { parseQueryString, QueryError } from "../retrievers/query.js";
@@ -52,7 +59,10 @@ export interface RunningImageServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -68,7 +78,10 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
     embeddings: { allowRemote: false },
   });
   const index = new LiveIndex(opened.dir, opened.store, opened.embeddings);
-  const thumbnails = new ThumbnailCache(options.thumbnailDir ?? join(opened.dir, "thumbnails"), options.thumbnailSize ?? 256);
+  const thumbnails = new ThumbnailCache(
+    options.thumbnailDir ?? join(opened.dir, "thumbnails"),
+    options.thumbnailSize ?? 256,
+  );
   void thumbnails.prune(opened.store.entries().map((e) => e.id));
   // One query at a time keeps memory flat under load; the model runs in the inference
   // worker, so the event loop keeps answering other requests (pages, thumbnails) meanwhile.
@@ -93,20 +106,29 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
     const route = `${method} ${url.pathname}`;
     const k = () => intParam(url, "k", 24, 1, maxResults);
 
-    if (route === "GET /" || route === "GET /index.html") return send(res, 200, PAGE_HTML, "text/html; charset=utf-8", PAGE_CSP);
+    if (route === "GET /" || route === "GET /index.html")
+      return send(res, 200, PAGE_HTML, "text/html; charset=utf-8", PAGE_CSP);
     if (route === "GET /app.js") return send(res, 200, PAGE_JS, "text/javascript; charset=utf-8");
     if (route === "GET /app.css") return send(res, 200, PAGE_CSS, "text/css; charset=utf-8");
     if (route === "GET /favicon.ico") return send(res, 204, "", "image/x-icon");
     if (route === "GET /api/info") {
       const store = await index.get();
-      return sendJson(res, { entries: store.size, model: opened.embeddings.model, indexType: store.indexType, maxUploadBytes });
+      return sendJson(res, {
+        entries: store.size,
+        model: opened.embeddings.model,
+        indexType: store.indexType,
+        maxUploadBytes,
+      });
     }
     if (route === "GET /api/search") {
       const q = (url.searchParams.get("q") ?? "").trim();
       if (!q) throw new HttpError(400, "Missing query: /api/search?q=...");
       const terms = parseQueryString(q);
       if (terms.some((t) => t.image !== undefined)) {
-        throw new HttpError(400, "Image terms (image:...) are not accepted here: upload the image, or use \"more like this\"");
+        throw new HttpError(
+          400,
+          'Image terms (image:...) are not accepted here: upload the image, or use "more like this"',
+        );
       }
       const store = await index.get();
       const hits = await serially(() => searchIndex(store, q, { k: k(), threshold: floatParam(url, "threshold") }));
@@ -116,7 +138,9 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
       const bytes = await readBody(req, maxUploadBytes);
       if (bytes.length === 0) throw new HttpError(400, "Empty upload: send the image's bytes as the request body");
       const store = await index.get();
-      const hits = await serially(() => searchIndex(store, { image: bytes }, { k: k(), threshold: floatParam(url, "threshold") }));
+      const hits = await serially(() =>
+        searchIndex(store, { image: bytes }, { k: k(), threshold: floatParam(url, "threshold") }),
+      );
       return sendJson(res, { results: hits.map(withLinks) });
     }
     const similar = /^\/api\/similar\/([^/]+)$/.exec(url.pathname);
@@ -134,7 +158,14 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
       const groups = await serially(async () => duplicateGroups(store, threshold));
       return sendJson(res, {
         threshold,
-        groups: groups.map((g) => ({ ...g, images: g.images.map((image) => ({ ...image, thumb: `/thumb/${encodeURIComponent(image.id)}`, image: `/image/${encodeURIComponent(image.id)}` })) })),
+        groups: groups.map((g) => ({
+          ...g,
+          images: g.images.map((image) => ({
+            ...image,
+            thumb: `/thumb/${encodeURIComponent(image.id)}`,
+            image: `/image/${encodeURIComponent(image.id)}`,
+          })),
+        })),
       });
     }
     const file = /^\/(thumb|image)\/([^/]+)$/.exec(url.pathname);
@@ -146,15 +177,18 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
       const paths = pathsOfDocument(document);
       if (file[1] === "thumb") {
         const thumbnail = await thumbnails.get(id, paths);
-        if (!thumbnail) throw new HttpError(404, "The image's file is gone or has changed since it was indexed: run index again");
+        if (!thumbnail)
+          throw new HttpError(404, "The image's file is gone or has changed since it was indexed: run index again");
         return send(res, 200, thumbnail, "image/webp", IMAGE_CSP, "private, max-age=86400, immutable");
       }
       const original = await readIndexedFile(id, paths);
-      if (!original) throw new HttpError(404, "The image's file is gone or has changed since it was indexed: run index again");
+      if (!original)
+        throw new HttpError(404, "The image's file is gone or has changed since it was indexed: run index again");
       const mime = sniffImageMime(original.bytes) ?? "application/octet-stream";
       return send(res, 200, original.bytes, mime, IMAGE_CSP, "private, max-age=3600");
     }
-    if (KNOWN_PATHS.has(url.pathname) || similar || file) throw new HttpError(405, `Method ${method} is not allowed here`);
+    if (KNOWN_PATHS.has(url.pathname) || similar || file)
+      throw new HttpError(405, `Method ${method} is not allowed here`);
     throw new HttpError(404, "Not found");
   }
 
@@ -167,7 +201,9 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
   });
   const { port } = server.address() as AddressInfo;
   const shownHost = host.includes(":") ? `[${host}]` : host;
-  allowedHosts = new Set([`${shownHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()));
+  allowedHosts = new Set(
+    [`${shownHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`].map((h) => h.toLowerCase()),
+  );
   return {
     url: `http://${isWildcard(host) ? "127.0.0.1" : shownHost}:${port}/`,
     server,
@@ -186,7 +222,11 @@ class LiveIndex {
   private checkedAt = 0;
   private loading?: Promise<ImageFaissStore>;
 
-  constructor(private readonly dir: string, private store: ImageFaissStore, private readonly embeddings: ImageEmbeddings) {
+  constructor(
+    private readonly dir: string,
+    private store: ImageFaissStore,
+    private readonly embeddings: ImageEmbeddings,
+  ) {
     this.index(store);
     void currentVersion(dir).then((v) => (this.version = v));
   }
@@ -218,7 +258,16 @@ class LiveIndex {
   }
 }
 
-const KNOWN_PATHS = new Set(["/", "/index.html", "/app.js", "/app.css", "/api/info", "/api/search", "/api/search-image", "/api/duplicates"]);
+const KNOWN_PATHS = new Set([
+  "/",
+  "/index.html",
+  "/app.js",
+  "/app.css",
+  "/api/info",
+  "/api/search",
+  "/api/search-image",
+  "/api/duplicates",
+]);
 
 const PAGE_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
@@ -231,7 +280,14 @@ function withLinks(hit: SearchHit) {
   return { ...hit, thumb: `/thumb/${id}`, image: `/image/${id}` };
 }
 
-function send(res: ServerResponse, status: number, body: string | Buffer, type: string, csp?: string, cache = "no-store"): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+  type: string,
+  csp?: string,
+  cache = "no-store",
+): void {
   res.writeHead(status, {
     "Content-Type": type,
     "Content-Length": Buffer.byteLength(body),
@@ -258,7 +314,8 @@ function sendError(res: ServerResponse, error: unknown): void {
   else if (error instanceof QueryError) status = 400;
   else if (error instanceof ImageInputError) status = error.code === "TOO_LARGE" ? 413 : 400;
   if ((error as { closeConnection?: boolean }).closeConnection) res.setHeader("Connection", "close");
-  const message = status === 500 ? `Internal error: ${(error as Error)?.message ?? String(error)}` : (error as Error).message;
+  const message =
+    status === 500 ? `Internal error: ${(error as Error)?.message ?? String(error)}` : (error as Error).message;
   if (status === 500) process.stderr.write(`[serve] ${(error as Error)?.stack ?? String(error)}\n`);
   sendJson(res, { error: message }, status);
 }
@@ -311,7 +368,8 @@ function intParam(url: URL, name: string, fallback: number, min: number, max: nu
   const raw = url.searchParams.get(name);
   if (raw === null || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, `${name} must be an integer from ${min} to ${max}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new HttpError(400, `${name} must be an integer from ${min} to ${max}`);
   return n;
 }
 

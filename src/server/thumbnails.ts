@@ -64,7 +64,9 @@ export class ThumbnailCache {
     } catch {
       return;
     }
-    await Promise.all(names.filter((n) => n.endsWith(".webp") && !live.has(n)).map((n) => rm(join(this.directory, n), { force: true })));
+    await Promise.all(
+      names.filter((n) => n.endsWith(".webp") && !live.has(n)).map((n) => rm(join(this.directory, n), { force: true })),
+    );
   }
 
   private async load(id: string, paths: string[]): Promise<Buffer | undefined> {

@@ -31,7 +31,7 @@ export interface ImageSearchToolResult {
 }
 
 export const DEFAULT_IMAGE_SEARCH_DESCRIPTION =
-  "Search an image collection by meaning. `query` describes what to find, e.g. \"a red circle\"; " +
+  'Search an image collection by meaning. `query` describes what to find, e.g. "a red circle"; ' +
   'it can add and subtract concepts with spaced + and -, e.g. "red circle - red + blue", ' +
   'and weight them, e.g. "beach + 0.5*sunset". Give `imagePath` to find images like that image ' +
   "(the query, if not empty, is added to it). Returns JSON: a list of {rank, score, source, metadata}, best first.";
@@ -71,8 +71,16 @@ export function createImageSearchTool(retriever: MultimodalRetriever, options: I
   const schema = z.object({
     query: z
       .string()
-      .describe('What to look for, e.g. "a red circle" or "red circle - red + blue". May be empty when imagePath is given.'),
-    k: z.number().int().min(1).max(maxK).optional().describe(`How many images to return (1 to ${maxK}). Default: ${retriever.k}.`),
+      .describe(
+        'What to look for, e.g. "a red circle" or "red circle - red + blue". May be empty when imagePath is given.',
+      ),
+    k: z
+      .number()
+      .int()
+      .min(1)
+      .max(maxK)
+      .optional()
+      .describe(`How many images to return (1 to ${maxK}). Default: ${retriever.k}.`),
     imagePath: z.string().optional().describe("Path or URL of an image to find similar images to."),
   });
 
@@ -88,7 +96,9 @@ export function createImageSearchTool(retriever: MultimodalRetriever, options: I
       const search =
         k === undefined
           ? retriever
-          : retriever.withSearchOptions(retriever.searchType === "mmr" ? { k, fetchK: Math.max(k, retriever.fetchK) } : { k });
+          : retriever.withSearchOptions(
+              retriever.searchType === "mmr" ? { k, fetchK: Math.max(k, retriever.fetchK) } : { k },
+            );
       let docs: DocumentInterface[];
       try {
         docs = await search.invoke(request, config);

@@ -43,16 +43,27 @@ export function headFromJson(json: string, where = "projection head"): Projectio
   } catch (error) {
     throw new Error(`${where} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (file?.format !== HEAD_FORMAT) throw new Error(`${where} is not a projection head file (format ${JSON.stringify(file?.format)})`);
-  if (!(file.version <= HEAD_VERSION)) throw new Error(`${where} has version ${file.version}; this package reads up to ${HEAD_VERSION}`);
+  if (file?.format !== HEAD_FORMAT)
+    throw new Error(`${where} is not a projection head file (format ${JSON.stringify(file?.format)})`);
+  if (!(file.version <= HEAD_VERSION))
+    throw new Error(`${where} has version ${file.version}; this package reads up to ${HEAD_VERSION}`);
   const bytes = Buffer.from(file.params ?? "", "base64");
-  const floats = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)));
-  const head = new ProjectionHead({ kind: file.kind, inputDim: file.inputDim, hiddenDim: file.hiddenDim, outputDim: file.outputDim }, Float64Array.from(floats));
+  const floats = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength - (bytes.byteLength % 4)),
+  );
+  const head = new ProjectionHead(
+    { kind: file.kind, inputDim: file.inputDim, hiddenDim: file.hiddenDim, outputDim: file.outputDim },
+    Float64Array.from(floats),
+  );
   if (head.id !== file.id) throw new Error(`${where} is damaged: its weights do not match its id ${file.id}`);
   return head;
 }
 
-export async function saveProjectionHead(head: ProjectionHead, path: string, training?: Record<string, unknown>): Promise<void> {
+export async function saveProjectionHead(
+  head: ProjectionHead,
+  path: string,
+  training?: Record<string, unknown>,
+): Promise<void> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   await writeDurably(temp, headToJson(head, training));
   await rename(temp, path);

@@ -20,7 +20,13 @@ export interface LossResult<T extends Floats = Floats> {
 /** Indices into the rows: anchor, positive, negative. */
 export type Triplet = [number, number, number];
 
-export function tripletLoss<T extends Floats>(rows: T, d: number, triplets: Triplet[], margin: number, distance: TripletDistance): LossResult<T> {
+export function tripletLoss<T extends Floats>(
+  rows: T,
+  d: number,
+  triplets: Triplet[],
+  margin: number,
+  distance: TripletDistance,
+): LossResult<T> {
   const grad = zerosLike(rows);
   if (triplets.length === 0) return { loss: 0, grad };
   let total = 0;
@@ -43,7 +49,13 @@ export function tripletLoss<T extends Floats>(rows: T, d: number, triplets: Trip
  * present, are skipped. Pass `distances` (n × n) when they are already known, e.g. from
  * `distancesFromGram`; otherwise they are computed here.
  */
-export function batchHardTriplets(rows: Floats, d: number, labels: number[], distance: TripletDistance, distances?: Floats): Triplet[] {
+export function batchHardTriplets(
+  rows: Floats,
+  d: number,
+  labels: number[],
+  distance: TripletDistance,
+  distances?: Floats,
+): Triplet[] {
   const n = labels.length;
   distances ??= pairwiseDistances(rows, d, n, distance);
   const triplets: Triplet[] = [];
@@ -93,7 +105,8 @@ export function distancesFromGram(gram: Floats, n: number, distance: TripletDist
   for (let a = 0; a < n; a++) {
     for (let b = 0; b < n; b++) {
       const g = gram[a * n + b];
-      out[a * n + b] = distance === "cosine" ? 1 - g : Math.sqrt(Math.max(0, gram[a * n + a] + gram[b * n + b] - 2 * g));
+      out[a * n + b] =
+        distance === "cosine" ? 1 - g : Math.sqrt(Math.max(0, gram[a * n + a] + gram[b * n + b] - 2 * g));
     }
   }
   return out;
@@ -105,7 +118,13 @@ export function distancesFromGram(gram: Floats, n: number, distance: TripletDist
  * must pick row n+i among all of the other side. `symmetric` also scores the other side
  * against the first and averages the two, as CLIP does.
  */
-export function infoNceLoss<T extends Floats>(rows: T, d: number, n: number, temperature: number, symmetric = true): LossResult<T> {
+export function infoNceLoss<T extends Floats>(
+  rows: T,
+  d: number,
+  n: number,
+  temperature: number,
+  symmetric = true,
+): LossResult<T> {
   const grad = zerosLike(rows);
   const logits = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) logits[i * n + j] = dot(rows, d, i, n + j) / temperature;
@@ -155,7 +174,16 @@ function pairDistance(rows: Floats, d: number, a: number, b: number, distance: T
 }
 
 /** Adds scale × d(distance(a, b))/d(rows) into grad. */
-function addDistanceGrad(rows: Floats, d: number, a: number, b: number, distance: TripletDistance, value: number, scale: number, grad: Floats) {
+function addDistanceGrad(
+  rows: Floats,
+  d: number,
+  a: number,
+  b: number,
+  distance: TripletDistance,
+  value: number,
+  scale: number,
+  grad: Floats,
+) {
   for (let k = 0; k < d; k++) {
     const ga = distance === "cosine" ? -rows[b * d + k] : (rows[a * d + k] - rows[b * d + k]) / Math.max(value, 1e-12);
     const gb = distance === "cosine" ? -rows[a * d + k] : -ga;

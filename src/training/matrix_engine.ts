@@ -30,7 +30,10 @@ export const onnxEngine: MatrixEngine = {
   name: "onnx",
   adopt: (values) => (values instanceof Float32Array ? values : Float32Array.from(values)),
   async multiply(a, b, m, k, n) {
-    const product = await matmul(new Tensor("float32", onnxEngine.adopt(a), [m, k]), new Tensor("float32", onnxEngine.adopt(b), [k, n]));
+    const product = await matmul(
+      new Tensor("float32", onnxEngine.adopt(a), [m, k]),
+      new Tensor("float32", onnxEngine.adopt(b), [k, n]),
+    );
     return product.data as Float32Array;
   },
 };

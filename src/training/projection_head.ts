@@ -45,19 +45,30 @@ export class ProjectionHead<P extends Floats = Float64Array> {
     checkShape(shape);
     this.shape = { ...shape, hiddenDim: shape.kind === "mlp" ? shape.hiddenDim! : 0 };
     const count = ProjectionHead.parameterCount(this.shape);
-    if (params && params.length !== count) throw new RangeError(`a ${describeShape(this.shape)} head has ${count} parameters, got ${params.length}`);
+    if (params && params.length !== count)
+      throw new RangeError(`a ${describeShape(this.shape)} head has ${count} parameters, got ${params.length}`);
     this.params = params ?? (new Float64Array(count) as P);
   }
 
   static parameterCount(shape: HeadShape): number {
     const { kind, inputDim, hiddenDim = 0, outputDim } = shape;
-    return kind === "linear" ? outputDim * inputDim + outputDim : hiddenDim * inputDim + hiddenDim + outputDim * hiddenDim + outputDim;
+    return kind === "linear"
+      ? outputDim * inputDim + outputDim
+      : hiddenDim * inputDim + hiddenDim + outputDim * hiddenDim + outputDim;
   }
 
   /** He-initialised weights and zero biases from a seeded generator, in float64 or (`Float32Array`) float32. */
   static initialised(shape: HeadShape, random: () => number): ProjectionHead;
-  static initialised(shape: HeadShape, random: () => number, floats: Float32ArrayConstructor): ProjectionHead<Float32Array>;
-  static initialised(shape: HeadShape, random: () => number, floats: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array): ProjectionHead<Floats> {
+  static initialised(
+    shape: HeadShape,
+    random: () => number,
+    floats: Float32ArrayConstructor,
+  ): ProjectionHead<Float32Array>;
+  static initialised(
+    shape: HeadShape,
+    random: () => number,
+    floats: Float32ArrayConstructor | Float64ArrayConstructor = Float64Array,
+  ): ProjectionHead<Floats> {
     const head = new ProjectionHead<Floats>(shape, new floats(ProjectionHead.parameterCount(shape)));
     for (const layer of head.layers()) {
       const std = Math.sqrt(2 / layer.inputs);
@@ -69,7 +80,13 @@ export class ProjectionHead<P extends Floats = Float64Array> {
   /** Views into `params` ([W, b] per layer, W row-major `outputs × inputs`). */
   layers(params: Floats = this.params): Layer[] {
     const { kind, inputDim, hiddenDim, outputDim } = this.shape;
-    const dims = kind === "linear" ? [[inputDim, outputDim]] : [[inputDim, hiddenDim], [hiddenDim, outputDim]];
+    const dims =
+      kind === "linear"
+        ? [[inputDim, outputDim]]
+        : [
+            [inputDim, hiddenDim],
+            [hiddenDim, outputDim],
+          ];
     let offset = 0;
     return dims.map(([inputs, outputs]) => {
       const weight = params.subarray(offset, (offset += inputs * outputs));
@@ -118,7 +135,16 @@ export class ProjectionHead<P extends Floats = Float64Array> {
     if (layers.length === 1) {
       await affineBackward(engine, x, n, dy, layers[0], weights[0], gradLayers[0]);
     } else {
-      const dHidden = (await affineBackward(engine, hidden!, n, dy, layers[1], weights[1], gradLayers[1], this.params))!;
+      const dHidden = (await affineBackward(
+        engine,
+        hidden!,
+        n,
+        dy,
+        layers[1],
+        weights[1],
+        gradLayers[1],
+        this.params,
+      ))!;
       for (let i = 0; i < dHidden.length; i++) if (hidden![i] <= 0) dHidden[i] = 0;
       await affineBackward(engine, x, n, dHidden, layers[0], weights[0], gradLayers[0]);
     }
@@ -135,21 +161,30 @@ export class ProjectionHead<P extends Floats = Float64Array> {
 
   /** A content id: the same weights always give the same id (recorded in store manifests). */
   get id(): string {
-    const hash = createHash("sha256").update(describeShape(this.shape)).update(new Uint8Array(Float32Array.from(this.params).buffer));
+    const hash = createHash("sha256")
+      .update(describeShape(this.shape))
+      .update(new Uint8Array(Float32Array.from(this.params).buffer));
     return `${this.shape.kind}-${this.shape.inputDim}-${this.shape.outputDim}-${hash.digest("hex").slice(0, 16)}`;
   }
 }
 
 export function describeShape(shape: HeadShape): string {
-  return shape.kind === "linear" ? `linear ${shape.inputDim}→${shape.outputDim}` : `mlp ${shape.inputDim}→${shape.hiddenDim}→${shape.outputDim}`;
+  return shape.kind === "linear"
+    ? `linear ${shape.inputDim}→${shape.outputDim}`
+    : `mlp ${shape.inputDim}→${shape.hiddenDim}→${shape.outputDim}`;
 }
 
 function checkShape(shape: HeadShape) {
-  if (shape?.kind !== "linear" && shape?.kind !== "mlp") throw new TypeError(`Expected "linear" or "mlp" for kind but received ${JSON.stringify(shape?.kind)}`);
-  const dims: [string, unknown][] = [["inputDim", shape.inputDim], ["outputDim", shape.outputDim]];
+  if (shape?.kind !== "linear" && shape?.kind !== "mlp")
+    throw new TypeError(`Expected "linear" or "mlp" for kind but received ${JSON.stringify(shape?.kind)}`);
+  const dims: [string, unknown][] = [
+    ["inputDim", shape.inputDim],
+    ["outputDim", shape.outputDim],
+  ];
   if (shape.kind === "mlp") dims.push(["hiddenDim", shape.hiddenDim]);
   for (const [name, value] of dims) {
-    if (!Number.isInteger(value) || (value as number) <= 0) throw new TypeError(`Expected positive integer for ${name} but received ${String(value)}`);
+    if (!Number.isInteger(value) || (value as number) <= 0)
+      throw new TypeError(`Expected positive integer for ${name} but received ${String(value)}`);
   }
 }
 
@@ -164,7 +199,14 @@ interface Layer {
  * out = in · Wᵀ + b (in the float type of `model`), computed as (W · inᵀ)ᵀ: W stays in
  * its stored layout and only the batch-sized matrices are transposed.
  */
-async function affine<T extends Floats>(engine: MatrixEngine, input: Floats, n: number, layer: Layer, weight: Floats, model: T): Promise<T> {
+async function affine<T extends Floats>(
+  engine: MatrixEngine,
+  input: Floats,
+  n: number,
+  layer: Layer,
+  weight: Floats,
+  model: T,
+): Promise<T> {
   const { bias, inputs, outputs } = layer;
   const product = await engine.multiply(weight, transpose(input, n, inputs), outputs, inputs, n); // outputs × n
   const out = zerosLike(model, n * outputs);

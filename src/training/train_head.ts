@@ -15,7 +15,15 @@ import { claimOnnxThread, onnxThreadOwner } from "../models/onnx_thread.js";
 import type { InferenceThread } from "../models/clip_towers.js";
 import { trainInWorker } from "../models/worker_runner.js";
 import { Adam } from "./adam.js";
-import { batchHardTriplets, distancesFromGram, infoNceLoss, tripletLoss, type LossResult, type Triplet, type TripletDistance } from "./losses.js";
+import {
+  batchHardTriplets,
+  distancesFromGram,
+  infoNceLoss,
+  tripletLoss,
+  type LossResult,
+  type Triplet,
+  type TripletDistance,
+} from "./losses.js";
 import { exactEngine, onnxEngine, transpose, zerosLike, type Floats, type MatrixEngine } from "./matrix_engine.js";
 import { ProjectionHead, type HeadKind, type HeadShape } from "./projection_head.js";
 import { seededRandom, shuffled } from "./random.js";
@@ -93,7 +101,10 @@ export interface TrainingJob {
 }
 
 /** What a run returns across threads: the head as its shape and parameters. */
-export type TrainingOutcome = Omit<TrainedHead, "head" | "seconds" | "thread"> & { shape: Required<HeadShape>; params: Float64Array };
+export type TrainingOutcome = Omit<TrainedHead, "head" | "seconds" | "thread"> & {
+  shape: Required<HeadShape>;
+  params: Float64Array;
+};
 
 type PackedData =
   | { kind: "examples"; dimension: number; vectors: Float32Array; labels: number[] }
@@ -105,7 +116,8 @@ export async function trainProjectionHead(options: TrainProjectionHeadOptions): 
   const started = performance.now();
   const job = packTrainingJob(options);
   const thread = options.inference ?? onnxThreadOwner() ?? "worker";
-  if (thread !== "worker" && thread !== "main") throw new TypeError(`Expected "worker" or "main" for inference but received ${JSON.stringify(options.inference)}`);
+  if (thread !== "worker" && thread !== "main")
+    throw new TypeError(`Expected "worker" or "main" for inference but received ${JSON.stringify(options.inference)}`);
   let outcome: TrainingOutcome;
   if (thread === "worker") {
     outcome = await trainInWorker(job, options.onEpoch);
@@ -118,12 +130,21 @@ export async function trainProjectionHead(options: TrainProjectionHeadOptions): 
 }
 
 /** The training loop, on whichever thread owns onnxruntime (tower_worker.ts calls it too). */
-export async function runTrainingJob(job: TrainingJob, engine: MatrixEngine, onEpoch?: (stats: EpochStats) => void): Promise<TrainingOutcome> {
+export async function runTrainingJob(
+  job: TrainingJob,
+  engine: MatrixEngine,
+  onEpoch?: (stats: EpochStats) => void,
+): Promise<TrainingOutcome> {
   const random = seededRandom(job.seed);
   const task = makeTask(job.data, job.loss, job.validationFraction, random);
   const d = task.dimension;
   const { kind } = job.head;
-  const shape = { kind, inputDim: d, hiddenDim: kind === "mlp" ? job.head.hiddenDim ?? d : undefined, outputDim: job.head.outputDim };
+  const shape = {
+    kind,
+    inputDim: d,
+    hiddenDim: kind === "mlp" ? (job.head.hiddenDim ?? d) : undefined,
+    outputDim: job.head.outputDim,
+  };
   const head = ProjectionHead.initialised(shape, random, Float32Array);
   const adam = new Adam(head.params, job.learningRate);
 
@@ -149,13 +170,21 @@ export async function runTrainingJob(job: TrainingJob, engine: MatrixEngine, onE
     await new Promise((resolve) => setImmediate(resolve)); // let the event loop breathe between epochs
   }
   // Trained in float32, the precision heads are stored in: the returned head and a saved copy agree exactly.
-  return { shape: head.shape, params: Float64Array.from(best.params), baseline, validation: best.validation, bestEpoch: best.epoch, history };
+  return {
+    shape: head.shape,
+    params: Float64Array.from(best.params),
+    baseline,
+    validation: best.validation,
+    bestEpoch: best.epoch,
+    history,
+  };
 }
 
 function packTrainingJob(options: TrainProjectionHeadOptions): TrainingJob {
   const { data, loss } = options;
   const validationFraction = options.validationFraction ?? 0.2;
-  if (!(validationFraction > 0 && validationFraction < 1)) throw new RangeError(`validationFraction must be between 0 and 1, got ${validationFraction}`);
+  if (!(validationFraction > 0 && validationFraction < 1))
+    throw new RangeError(`validationFraction must be between 0 and 1, got ${validationFraction}`);
   const kind = options.head?.kind ?? "mlp";
   const job = (packed: PackedData): TrainingJob => ({
     data: packed,
@@ -172,13 +201,27 @@ function packTrainingJob(options: TrainProjectionHeadOptions): TrainingJob {
     const vectors = data.examples.map((e) => e.vector);
     const dimension = dimensionOf(vectors);
     const labelIds = new Map<string | number, number>();
-    const labels = data.examples.map((e) => labelIds.get(e.label) ?? labelIds.set(e.label, labelIds.size).get(e.label)!);
+    const labels = data.examples.map(
+      (e) => labelIds.get(e.label) ?? labelIds.set(e.label, labelIds.size).get(e.label)!,
+    );
     return job({ kind: "examples", dimension, vectors: flatten(vectors, dimension), labels });
   }
   if ("pairs" in data) {
-    if (loss.type !== "infonce") throw new TypeError("pairs train with the infonce loss; use triplets or labelled examples for triplet loss");
+    if (loss.type !== "infonce")
+      throw new TypeError("pairs train with the infonce loss; use triplets or labelled examples for triplet loss");
     const dimension = dimensionOf([...data.pairs.map((p) => p.a), ...data.pairs.map((p) => p.b)]);
-    return job({ kind: "pairs", dimension, a: flatten(data.pairs.map((p) => p.a), dimension), b: flatten(data.pairs.map((p) => p.b), dimension) });
+    return job({
+      kind: "pairs",
+      dimension,
+      a: flatten(
+        data.pairs.map((p) => p.a),
+        dimension,
+      ),
+      b: flatten(
+        data.pairs.map((p) => p.b),
+        dimension,
+      ),
+    });
   }
   if ("triplets" in data) {
     if (loss.type !== "triplet") throw new TypeError("triplets train with the triplet loss");
@@ -195,7 +238,11 @@ const VALIDATION_SCORED = 1000;
 interface Batch {
   x: Float32Array;
   n: number;
-  loss: (z: Float32Array, d: number, engine: MatrixEngine) => LossResult<Float32Array> | Promise<LossResult<Float32Array>>;
+  loss: (
+    z: Float32Array,
+    d: number,
+    engine: MatrixEngine,
+  ) => LossResult<Float32Array> | Promise<LossResult<Float32Array>>;
 }
 
 type Projection = (rows: Float32Array, n: number) => Promise<Floats>;
@@ -218,7 +265,12 @@ function makeTask(data: PackedData, loss: TrainingLoss, validationFraction: numb
   }
 }
 
-function labelledTask({ dimension: d, vectors, labels }: { dimension: number; vectors: Float32Array; labels: number[] }, loss: TrainingLoss, fraction: number, random: () => number): Task {
+function labelledTask(
+  { dimension: d, vectors, labels }: { dimension: number; vectors: Float32Array; labels: number[] },
+  loss: TrainingLoss,
+  fraction: number,
+  random: () => number,
+): Task {
   const order = shuffled(range(labels.length), random);
   const validationCount = Math.max(2, Math.round(labels.length * fraction));
   const validation = order.slice(0, validationCount);
@@ -230,7 +282,8 @@ function labelledTask({ dimension: d, vectors, labels }: { dimension: number; ve
   const byClass = new Map<number, number[]>();
   for (const i of train) byClass.set(labels[i], [...(byClass.get(labels[i]) ?? []), i]);
   const classes = [...byClass.keys()].filter((c) => byClass.get(c)!.length >= 2);
-  if (classes.length < 2) throw new RangeError("training needs at least two classes with two or more training examples each");
+  if (classes.length < 2)
+    throw new RangeError("training needs at least two classes with two or more training examples each");
 
   return {
     dimension: d,
@@ -246,7 +299,11 @@ function labelledTask({ dimension: d, vectors, labels }: { dimension: number; ve
           // Rows 0..P-1 and P..2P-1: two different examples of each class.
           const rows = [...members.map((m) => m[0]), ...members.map((m) => m[1])];
           const temperature = loss.temperature ?? 0.1;
-          yield { x: gatherRows(vectors, d, rows), n: rows.length, loss: (z, dz) => infoNceLoss(z, dz, picked.length, temperature, loss.symmetric ?? true) };
+          yield {
+            x: gatherRows(vectors, d, rows),
+            n: rows.length,
+            loss: (z, dz) => infoNceLoss(z, dz, picked.length, temperature, loss.symmetric ?? true),
+          };
         } else {
           const rows = members.flat();
           const batchLabels = rows.map((i) => labels[i]);
@@ -258,15 +315,25 @@ function labelledTask({ dimension: d, vectors, labels }: { dimension: number; ve
             const gram = await engine.multiply(z, transpose(z, n, dz), n, dz, n);
             return batchHardTriplets(z, dz, batchLabels, distance, distancesFromGram(gram, n, distance));
           };
-          yield { x: gatherRows(vectors, d, rows), n, loss: async (z, dz, engine) => tripletLoss(z, dz, await mine(z, dz, engine), margin, distance) };
+          yield {
+            x: gatherRows(vectors, d, rows),
+            n,
+            loss: async (z, dz, engine) => tripletLoss(z, dz, await mine(z, dz, engine), margin, distance),
+          };
         }
       }
     },
-    validate: async (project, engine) => recallAt1(await project(validationRows, scored.length), validationLabels, engine),
+    validate: async (project, engine) =>
+      recallAt1(await project(validationRows, scored.length), validationLabels, engine),
   };
 }
 
-function pairTask({ dimension: d, a, b }: { dimension: number; a: Float32Array; b: Float32Array }, loss: { temperature?: number; symmetric?: boolean }, fraction: number, random: () => number): Task {
+function pairTask(
+  { dimension: d, a, b }: { dimension: number; a: Float32Array; b: Float32Array },
+  loss: { temperature?: number; symmetric?: boolean },
+  fraction: number,
+  random: () => number,
+): Task {
   const count = a.length / d;
   const order = shuffled(range(count), random);
   const validationCount = Math.max(2, Math.round(count * fraction));
@@ -287,7 +354,11 @@ function pairTask({ dimension: d, a, b }: { dimension: number; a: Float32Array; 
       for (let s = 0; s + 2 <= order.length; s += per) {
         const ids = order.slice(s, s + per);
         if (ids.length < 2) break;
-        yield { x: stack(ids), n: 2 * ids.length, loss: (z, dz) => infoNceLoss(z, dz, ids.length, loss.temperature ?? 0.1, loss.symmetric ?? true) };
+        yield {
+          x: stack(ids),
+          n: 2 * ids.length,
+          loss: (z, dz) => infoNceLoss(z, dz, ids.length, loss.temperature ?? 0.1, loss.symmetric ?? true),
+        };
       }
     },
     validate: async (project, engine) => {
@@ -303,13 +374,23 @@ function pairTask({ dimension: d, a, b }: { dimension: number; a: Float32Array; 
   };
 }
 
-function tripletTask({ dimension: d, rows }: { dimension: number; rows: Float32Array }, loss: { margin?: number; distance?: TripletDistance }, fraction: number, random: () => number): Task {
+function tripletTask(
+  { dimension: d, rows }: { dimension: number; rows: Float32Array },
+  loss: { margin?: number; distance?: TripletDistance },
+  fraction: number,
+  random: () => number,
+): Task {
   const count = rows.length / (3 * d);
   const order = shuffled(range(count), random);
   const validationCount = Math.max(1, Math.round(count * fraction));
   const validation = order.slice(0, validationCount);
   const train = order.slice(validationCount);
-  const rowsOf = (ids: number[]) => gatherRows(rows, d, ids.flatMap((t) => [3 * t, 3 * t + 1, 3 * t + 2]));
+  const rowsOf = (ids: number[]) =>
+    gatherRows(
+      rows,
+      d,
+      ids.flatMap((t) => [3 * t, 3 * t + 1, 3 * t + 2]),
+    );
   const local = (count: number): Triplet[] => Array.from({ length: count }, (_, i) => [3 * i, 3 * i + 1, 3 * i + 2]);
   const validationRows = rowsOf(validation);
   const distance = loss.distance ?? "cosine";
@@ -320,7 +401,11 @@ function tripletTask({ dimension: d, rows }: { dimension: number; rows: Float32A
       const per = Math.max(1, Math.floor(size / 3));
       for (let s = 0; s < order.length; s += per) {
         const ids = order.slice(s, s + per);
-        yield { x: rowsOf(ids), n: 3 * ids.length, loss: (z, dz) => tripletLoss(z, dz, local(ids.length), loss.margin ?? 0.2, distance) };
+        yield {
+          x: rowsOf(ids),
+          n: 3 * ids.length,
+          loss: (z, dz) => tripletLoss(z, dz, local(ids.length), loss.margin ?? 0.2, distance),
+        };
       }
     },
     validate: async (project) => {
@@ -344,7 +429,14 @@ export async function recallAt1(rows: Floats, labels: number[], engine: MatrixEn
 }
 
 /** The m × n cosine similarities between the rows of `a` (m × d) and of `b` (n × d), as one matrix product. */
-async function cosineSimilarities(a: Floats, b: Floats, m: number, n: number, d: number, engine: MatrixEngine): Promise<Floats> {
+async function cosineSimilarities(
+  a: Floats,
+  b: Floats,
+  m: number,
+  n: number,
+  d: number,
+  engine: MatrixEngine,
+): Promise<Floats> {
   return engine.multiply(unitRows(a, m, d), transpose(unitRows(b, n, d), n, d), m, d, n);
 }
 
@@ -388,7 +480,11 @@ function randomTriplets(labels: number[], random: () => number): Triplet[] {
     const positives = labels.flatMap((l, j) => (l === label && j !== a ? [j] : []));
     const negatives = labels.flatMap((l, j) => (l !== label ? [j] : []));
     if (positives.length && negatives.length) {
-      out.push([a, positives[Math.floor(random() * positives.length)], negatives[Math.floor(random() * negatives.length)]]);
+      out.push([
+        a,
+        positives[Math.floor(random() * positives.length)],
+        negatives[Math.floor(random() * negatives.length)],
+      ]);
     }
   });
   return out;
@@ -420,6 +516,7 @@ function range(n: number): number[] {
 }
 
 function checkInteger(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw new TypeError(`Expected an integer >= ${min} for ${name} but received ${value}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new TypeError(`Expected an integer >= ${min} for ${name} but received ${value}`);
   return value;
 }

@@ -31,8 +31,11 @@ async function readClassFolders(root: string): Promise<TrainingSource> {
   const examples: { path: string; label: string }[] = [];
   for (const entry of (await readdir(root, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
-    const files = (await readdir(join(root, entry.name), { withFileTypes: true })).filter((f) => f.isFile() && hasImageSuffix(f.name));
-    for (const file of files.sort((a, b) => (a.name < b.name ? -1 : 1))) examples.push({ path: resolve(root, entry.name, file.name), label: entry.name });
+    const files = (await readdir(join(root, entry.name), { withFileTypes: true })).filter(
+      (f) => f.isFile() && hasImageSuffix(f.name),
+    );
+    for (const file of files.sort((a, b) => (a.name < b.name ? -1 : 1)))
+      examples.push({ path: resolve(root, entry.name, file.name), label: entry.name });
   }
   const classes = new Set(examples.map((e) => e.label));
   if (classes.size < 2) throw new Error(`${root} needs at least two class folders with images (found ${classes.size})`);
@@ -57,7 +60,14 @@ async function readJsonl(file: string): Promise<TrainingSource> {
   };
   const first = records[0].value;
   if ("anchor" in first) {
-    return { kind: "triplets", triplets: records.map(({ line, value }) => ({ anchor: path(value.anchor, line, "anchor"), positive: path(value.positive, line, "positive"), negative: path(value.negative, line, "negative") })) };
+    return {
+      kind: "triplets",
+      triplets: records.map(({ line, value }) => ({
+        anchor: path(value.anchor, line, "anchor"),
+        positive: path(value.positive, line, "positive"),
+        negative: path(value.negative, line, "negative"),
+      })),
+    };
   }
   if ("image" in first) {
     return {
@@ -68,8 +78,14 @@ async function readJsonl(file: string): Promise<TrainingSource> {
       }),
     };
   }
-  if ("a" in first) return { kind: "image-pairs", pairs: records.map(({ line, value }) => ({ a: path(value.a, line, "a"), b: path(value.b, line, "b") })) };
-  throw new Error(`${file}:${records[0].line}: expected {"anchor","positive","negative"}, {"image","text"} or {"a","b"}`);
+  if ("a" in first)
+    return {
+      kind: "image-pairs",
+      pairs: records.map(({ line, value }) => ({ a: path(value.a, line, "a"), b: path(value.b, line, "b") })),
+    };
+  throw new Error(
+    `${file}:${records[0].line}: expected {"anchor","positive","negative"}, {"image","text"} or {"a","b"}`,
+  );
 }
 
 interface VectorCache {
@@ -88,12 +104,17 @@ export interface EmbeddedTrainingData {
 }
 
 /** Embeds what `source` names (only what the cache lacks) and shapes it for `trainProjectionHead`. */
-export async function embedTrainingSource(source: TrainingSource, embeddings: ImageEmbeddings, cacheFile?: string): Promise<EmbeddedTrainingData> {
+export async function embedTrainingSource(
+  source: TrainingSource,
+  embeddings: ImageEmbeddings,
+  cacheFile?: string,
+): Promise<EmbeddedTrainingData> {
   const cache = await readCache(cacheFile, embeddings);
   const images = new Set<string>();
   const texts = new Set<string>();
   if (source.kind === "classes") source.examples.forEach((e) => images.add(e.path));
-  if (source.kind === "triplets") source.triplets.forEach((t) => [t.anchor, t.positive, t.negative].forEach((p) => images.add(p)));
+  if (source.kind === "triplets")
+    source.triplets.forEach((t) => [t.anchor, t.positive, t.negative].forEach((p) => images.add(p)));
   if (source.kind === "image-pairs") source.pairs.forEach((p) => [p.a, p.b].forEach((x) => images.add(x)));
   if (source.kind === "image-text") source.pairs.forEach((p) => (images.add(p.image), texts.add(p.text)));
 
@@ -106,7 +127,8 @@ export async function embedTrainingSource(source: TrainingSource, embeddings: Im
       continue;
     }
     const hit = cache.images[path];
-    if (!hit || hit.size !== info.size || hit.mtimeMs !== info.mtimeMs) stale.push({ path, size: info.size, mtimeMs: info.mtimeMs });
+    if (!hit || hit.size !== info.size || hit.mtimeMs !== info.mtimeMs)
+      stale.push({ path, size: info.size, mtimeMs: info.mtimeMs });
   }
   const results = await embeddings.embedImagesSettled(stale.map((s) => s.path));
   results.forEach((r, i) => {
@@ -121,11 +143,22 @@ export async function embedTrainingSource(source: TrainingSource, embeddings: Im
   const vector = (path: string) => cache.images[path].vector;
   const ok = (...paths: string[]) => paths.every((p) => !failed.has(p));
   let data: TrainingData;
-  if (source.kind === "classes") data = { examples: source.examples.filter((e) => ok(e.path)).map((e) => ({ vector: vector(e.path), label: e.label })) };
+  if (source.kind === "classes")
+    data = {
+      examples: source.examples.filter((e) => ok(e.path)).map((e) => ({ vector: vector(e.path), label: e.label })),
+    };
   else if (source.kind === "triplets") {
-    data = { triplets: source.triplets.filter((t) => ok(t.anchor, t.positive, t.negative)).map((t) => ({ anchor: vector(t.anchor), positive: vector(t.positive), negative: vector(t.negative) })) };
-  } else if (source.kind === "image-pairs") data = { pairs: source.pairs.filter((p) => ok(p.a, p.b)).map((p) => ({ a: vector(p.a), b: vector(p.b) })) };
-  else data = { pairs: source.pairs.filter((p) => ok(p.image)).map((p) => ({ a: vector(p.image), b: cache.texts[p.text] })) };
+    data = {
+      triplets: source.triplets
+        .filter((t) => ok(t.anchor, t.positive, t.negative))
+        .map((t) => ({ anchor: vector(t.anchor), positive: vector(t.positive), negative: vector(t.negative) })),
+    };
+  } else if (source.kind === "image-pairs")
+    data = { pairs: source.pairs.filter((p) => ok(p.a, p.b)).map((p) => ({ a: vector(p.a), b: vector(p.b) })) };
+  else
+    data = {
+      pairs: source.pairs.filter((p) => ok(p.image)).map((p) => ({ a: vector(p.image), b: cache.texts[p.text] })),
+    };
   return { data, failures, embedded: results.filter((r) => !r.error).length + newTexts.length };
 }
 

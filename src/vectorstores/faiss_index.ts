@@ -13,7 +13,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Index } from "faiss-node";
 import { loadFaiss, type FaissModule } from "../utils/imports.js";
-import { readSearchParams, searchParamPatches, writeSearchParams, type ReadAt, type SearchTuning } from "./faiss_params.js";
+import {
+  readSearchParams,
+  searchParamPatches,
+  writeSearchParams,
+  type ReadAt,
+  type SearchTuning,
+} from "./faiss_params.js";
 
 export type DistanceMetric = "cosine" | "l2";
 
@@ -42,14 +48,21 @@ export class FaissIndex {
     private readonly tuning: SearchTuning,
   ) {}
 
-  static async create(dimension: number, factory: string, metric: DistanceMetric, tuning: SearchTuning): Promise<FaissIndex> {
+  static async create(
+    dimension: number,
+    factory: string,
+    metric: DistanceMetric,
+    tuning: SearchTuning,
+  ): Promise<FaissIndex> {
     const faiss = await loadFaiss();
     const metricType = metric === "cosine" ? faiss.MetricType.METRIC_INNER_PRODUCT : faiss.MetricType.METRIC_L2;
     let native: Index;
     try {
       native = faiss.Index.fromFactory(dimension, factory, metricType);
     } catch (error) {
-      throw new Error(`Invalid faiss index type "${factory}": ${(error as Error).message.split("\n")[0]}`, { cause: error });
+      throw new Error(`Invalid faiss index type "${factory}": ${(error as Error).message.split("\n")[0]}`, {
+        cause: error,
+      });
     }
     return new FaissIndex(native, factory, metric, tuning).withSearchParams();
   }
@@ -65,7 +78,12 @@ export class FaissIndex {
    * of it), 4.6 GB for an HNSW index of a million vectors. When `tuning` differs from
    * what the file holds, faiss reads a patched temporary copy; the file is never changed.
    */
-  static async fromFile(path: string, factory: string, metric: DistanceMetric, tuning: SearchTuning): Promise<FaissIndex> {
+  static async fromFile(
+    path: string,
+    factory: string,
+    metric: DistanceMetric,
+    tuning: SearchTuning,
+  ): Promise<FaissIndex> {
     const faiss = await loadFaiss();
     const patches = await withFileReader(path, (read, size) => searchParamPatches(read, size, tuning));
     if (patches.length === 0) return new FaissIndex(readIndex(faiss, path), factory, metric, tuning);
@@ -172,8 +190,11 @@ function readIndex(faiss: FaissModule, path: string): Index {
   try {
     return faiss.Index.read(path);
   } catch (error) {
-    if (!existsSync(path)) throw Object.assign(new Error(`${path} vanished while it was read`, { cause: error }), { code: "ENOENT" });
-    throw new Error(`Cannot read the faiss index ${path}: ${(error as Error).message.split("\n")[0]}`, { cause: error });
+    if (!existsSync(path))
+      throw Object.assign(new Error(`${path} vanished while it was read`, { cause: error }), { code: "ENOENT" });
+    throw new Error(`Cannot read the faiss index ${path}: ${(error as Error).message.split("\n")[0]}`, {
+      cause: error,
+    });
   }
 }
 

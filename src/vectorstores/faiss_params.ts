@@ -53,9 +53,12 @@ function slots(read: ReadAt, size: number): Slot[] {
   if (fourcc.startsWith("IHN")) {
     let offset = afterHeader;
     for (const itemSize of [8, 4, 4, 8, 4]) offset += 8 + Number(read(offset, 8).readBigUInt64LE(0)) * itemSize;
-    const found: Slot[] = [{ name: "efSearch", offset: offset + 12, value: read(offset + 12, 4).readInt32LE(0), size: 4 }];
+    const found: Slot[] = [
+      { name: "efSearch", offset: offset + 12, value: read(offset + 12, 4).readInt32LE(0), size: 4 },
+    ];
     // efConstruction only shapes vectors still to come; an index that has some keeps the one it was built with.
-    if (read(8, 8).readBigInt64LE(0) === 0n) found.push({ name: "efConstruction", offset: offset + 8, value: read(offset + 8, 4).readInt32LE(0), size: 4 });
+    if (read(8, 8).readBigInt64LE(0) === 0n)
+      found.push({ name: "efConstruction", offset: offset + 8, value: read(offset + 8, 4).readInt32LE(0), size: 4 });
     return found;
   }
   return [];

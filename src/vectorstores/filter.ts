@@ -15,7 +15,9 @@ export function compileFilter(filter: MetadataFilter | undefined): ((document: D
   if (filter === undefined) return undefined;
   if (typeof filter === "function") return filter;
   if (typeof filter !== "object" || filter === null) {
-    throw new TypeError(`Expected a function or an object for filter but received ${filter === null ? "null" : typeof filter}`);
+    throw new TypeError(
+      `Expected a function or an object for filter but received ${filter === null ? "null" : typeof filter}`,
+    );
   }
   const entries = Object.entries(filter);
   return (document) =>

@@ -147,7 +147,7 @@ export class ImageFaissStore extends FaissStore {
       nprobe: args.nprobe ?? this.tuning.nprobe,
     };
     const nlist = ivfListCount(this.indexType);
-    this.ivfTrainSize = nlist === undefined ? undefined : args.ivfTrainSize ?? 39 * nlist;
+    this.ivfTrainSize = nlist === undefined ? undefined : (args.ivfTrainSize ?? 39 * nlist);
     if (nlist !== undefined && this.ivfTrainSize! < nlist) {
       throw new RangeError(`ivfTrainSize (${this.ivfTrainSize}) must be at least the number of IVF lists (${nlist})`);
     }
@@ -211,7 +211,15 @@ export class ImageFaissStore extends FaissStore {
         new Document({
           id,
           pageContent: source ?? `image:${contentHash}`,
-          metadata: { ...userMetadata, modality: "image", ...(source ? { source } : {}), contentHash, width, height, format },
+          metadata: {
+            ...userMetadata,
+            modality: "image",
+            ...(source ? { source } : {}),
+            contentHash,
+            width,
+            height,
+            format,
+          },
         }),
       );
     }
@@ -284,7 +292,9 @@ export class ImageFaissStore extends FaissStore {
     if (!Number.isInteger(k) || k <= 0) throw new RangeError(`Expected positive integer for k but received ${k}`);
     if (!this.table || this.size === 0) return [];
     if (query.length !== this.table.dimension) {
-      throw new RangeError(`Query has ${query.length} dimensions but the store holds ${this.table.dimension}-d vectors`);
+      throw new RangeError(
+        `Query has ${query.length} dimensions but the store holds ${this.table.dimension}-d vectors`,
+      );
     }
     const vector = Float32Array.from(query);
     if (this.metric === "cosine") normalizeInPlace(vector);
@@ -351,7 +361,11 @@ export class ImageFaissStore extends FaissStore {
    * Loads a store saved by `save`. The embeddings must be the model that built it:
    * a different model or dimension is refused with an error naming both.
    */
-  static async load(directory: string, embeddings: EmbeddingsInterface, options: LoadOptions = {}): Promise<ImageFaissStore> {
+  static async load(
+    directory: string,
+    embeddings: EmbeddingsInterface,
+    options: LoadOptions = {},
+  ): Promise<ImageFaissStore> {
     // A writer in another process keeps the current and the previous version; a reader
     // that was still reading an older one sees its files vanish, and starts again from
     // the new CURRENT. Each version folder is complete, so what is loaded is never torn.
@@ -366,17 +380,26 @@ export class ImageFaissStore extends FaissStore {
       try {
         return await this.loadVersion(directory, version, embeddings, options);
       } catch (error) {
-        const vanished = (error as NodeJS.ErrnoException).code === "ENOENT" && (await currentVersion(directory)) !== version;
+        const vanished =
+          (error as NodeJS.ErrnoException).code === "ENOENT" && (await currentVersion(directory)) !== version;
         if (!vanished || attempt >= 5) throw error;
       }
     }
   }
 
-  private static async loadVersion(directory: string, version: string, embeddings: EmbeddingsInterface, options: LoadOptions): Promise<ImageFaissStore> {
+  private static async loadVersion(
+    directory: string,
+    version: string,
+    embeddings: EmbeddingsInterface,
+    options: LoadOptions,
+  ): Promise<ImageFaissStore> {
     const manifest = JSON.parse(await readFile(join(version, "manifest.json"), "utf8")) as StoreManifest;
-    if (manifest.format !== MANIFEST_FORMAT) throw new Error(`${version}/manifest.json is not an ImageFaissStore manifest`);
+    if (manifest.format !== MANIFEST_FORMAT)
+      throw new Error(`${version}/manifest.json is not an ImageFaissStore manifest`);
     if (manifest.version > MANIFEST_VERSION) {
-      throw new Error(`${directory} was saved by a newer version (manifest version ${manifest.version}); upgrade langchain-image-embeddings`);
+      throw new Error(
+        `${directory} was saved by a newer version (manifest version ${manifest.version}); upgrade langchain-image-embeddings`,
+      );
     }
     await checkCompatible(manifest, embeddings, directory);
 
@@ -396,14 +419,16 @@ export class ImageFaissStore extends FaissStore {
     const indexSaved = await stat(indexFile).then(
       () => true,
       async (error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT" && (await stat(join(version, "manifest.json")).catch(() => undefined))) return false;
+        if (error.code === "ENOENT" && (await stat(join(version, "manifest.json")).catch(() => undefined)))
+          return false;
         throw error;
       },
     );
     if (indexSaved) {
       // The parameters saved with the index hold unless this load names others.
       const given: Partial<SearchTuning> = {};
-      for (const name of ["efSearch", "efConstruction", "nprobe"] as const) if (options[name] !== undefined) given[name] = options[name];
+      for (const name of ["efSearch", "efConstruction", "nprobe"] as const)
+        if (options[name] !== undefined) given[name] = options[name];
       store.tuning = { ...store.tuning, ...(await FaissIndex.savedTuning(indexFile)), ...given };
     }
     store.faissIndex = indexSaved
@@ -435,7 +460,9 @@ export class ImageFaissStore extends FaissStore {
       ids.push(id);
       documents.push(withId(python.getDocstore().search(id), id));
     }
-    const rows = Array.from({ length: count }, (_, i) => Array.from(vectors.subarray(i * dimension, (i + 1) * dimension)));
+    const rows = Array.from({ length: count }, (_, i) =>
+      Array.from(vectors.subarray(i * dimension, (i + 1) * dimension)),
+    );
     await store.addVectors(rows, documents, { ids });
     return store;
   }
@@ -504,7 +531,9 @@ export class ImageFaissStore extends FaissStore {
     if (this.faissIndex?.isTrained && this.faissIndex.size === table.size) return this.faissIndex.search(query, k);
     const scores = new Float32Array(table.size);
     for (let p = 0; p < table.size; p++) scores[p] = similarity(query, table.row(p), this.metric);
-    const order = range(0, table.size).sort((a, b) => scores[b] - scores[a]).slice(0, k);
+    const order = range(0, table.size)
+      .sort((a, b) => scores[b] - scores[a])
+      .slice(0, k);
     return { positions: order, scores: order.map((p) => scores[p]) };
   }
 
@@ -561,7 +590,11 @@ function modelIdentity(model: string): string {
   return model.startsWith(".") || model.startsWith("/") ? resolve(model) : model;
 }
 
-async function checkCompatible(manifest: StoreManifest, embeddings: EmbeddingsInterface, directory: string): Promise<void> {
+async function checkCompatible(
+  manifest: StoreManifest,
+  embeddings: EmbeddingsInterface,
+  directory: string,
+): Promise<void> {
   if (!(embeddings instanceof ImageEmbeddings)) return;
   const model = modelIdentity(embeddings.model);
   if (manifest.model !== null && manifest.model !== model) {

@@ -62,7 +62,9 @@ export async function readWholeFile(path: string, chunkBytes = READ_CHUNK_BYTES)
   try {
     const { size } = await handle.stat();
     if (size > bufferConstants.MAX_LENGTH) {
-      throw new RangeError(`${path} is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes this Node.js can hold in one Buffer`);
+      throw new RangeError(
+        `${path} is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes this Node.js can hold in one Buffer`,
+      );
     }
     const buffer = Buffer.allocUnsafe(size);
     let offset = 0;

@@ -9,7 +9,11 @@
  */
 import type { DistanceMetric } from "./faiss_index.js";
 
-export function readPythonFlatIndex(bytes: Buffer): { metric: DistanceMetric; dimension: number; vectors: Float32Array } {
+export function readPythonFlatIndex(bytes: Buffer): {
+  metric: DistanceMetric;
+  dimension: number;
+  vectors: Float32Array;
+} {
   const fourcc = bytes.toString("latin1", 0, 4);
   if (fourcc !== "IxF2" && fourcc !== "IxFI") {
     throw new Error(
@@ -25,7 +29,9 @@ export function readPythonFlatIndex(bytes: Buffer): { metric: DistanceMetric; di
   const floats = ntotal * dimension;
   // Older faiss wrote a float count, newer ones a byte count; both are accepted.
   if (declared !== floats && declared !== floats * 4) {
-    throw new Error(`index.faiss is inconsistent: ${ntotal} vectors of ${dimension} dimensions but ${declared} stored values`);
+    throw new Error(
+      `index.faiss is inconsistent: ${ntotal} vectors of ${dimension} dimensions but ${declared} stored values`,
+    );
   }
   if (bytes.length < offset + floats * 4) throw new Error("index.faiss is truncated");
   const vectors = new Float32Array(floats);

@@ -8,7 +8,10 @@ export class VectorTable {
   private data: Float32Array;
   private rows = 0;
 
-  constructor(readonly dimension: number, initialCapacity = 1024) {
+  constructor(
+    readonly dimension: number,
+    initialCapacity = 1024,
+  ) {
     this.data = new Float32Array(dimension * initialCapacity);
   }
 

@@ -26,7 +26,8 @@ it("indexes the sample images, searches them, and says how to serve and switch m
   expect(out).toContain(": 49 distinct images");
   expect(out).toContain("0 added, 0 updated, 0 removed, 50 unchanged, 0 failed");
   // The first hit of each text query is the class asked for.
-  const firstHit = (query: string) => new RegExp(`search "${query}" -k 3\\n.*\\n\\s+1\\s+\\S+\\s+(\\S+)`).exec(out)?.[1];
+  const firstHit = (query: string) =>
+    new RegExp(`search "${query}" -k 3\\n.*\\n\\s+1\\s+\\S+\\s+(\\S+)`).exec(out)?.[1];
   expect(firstHit("a red circle")).toMatch(/\/red\/circle-[12]\.png$/);
   expect(firstHit("a blue star")).toMatch(/\/blue\/star-[12]\.png$/);
   // The planted duplicates: a byte-identical copy, and a smaller JPEG grouped with its original.

@@ -24,7 +24,12 @@ export async function ensureBuilt(): Promise<void> {
   const lock = join(ROOT, "node_modules/.cli-test-build-lock");
   const fresh = () =>
     existsSync(CLI) &&
-    statSync(CLI).mtimeMs >= Math.max(newestMtime(join(ROOT, "src")), newestMtime(join(ROOT, "package.json")), newestMtime(join(ROOT, "tsup.config.ts")));
+    statSync(CLI).mtimeMs >=
+      Math.max(
+        newestMtime(join(ROOT, "src")),
+        newestMtime(join(ROOT, "package.json")),
+        newestMtime(join(ROOT, "tsup.config.ts")),
+      );
   for (let waited = 0; !fresh(); waited += 500) {
     try {
       mkdirSync(lock);
@@ -58,9 +63,16 @@ export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env: cliEnv(options.env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     collect(child).then(resolve, reject);
   });
 }
@@ -81,7 +93,9 @@ export function parseJson<T = unknown>(result: CliResult): T {
   try {
     return JSON.parse(result.stdout) as T;
   } catch {
-    throw new Error(`Expected JSON on stdout (exit ${result.code}).\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+    throw new Error(
+      `Expected JSON on stdout (exit ${result.code}).\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+    );
   }
 }
 
@@ -98,6 +112,9 @@ export async function writeShapes(dir: string, files: ShapeFile[]): Promise<void
   for (const f of files) {
     const path = join(dir, f.file);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, await renderShape({ colour: f.colour, shape: f.shape, seed: f.seed, width: 240, height: 200 }));
+    await writeFile(
+      path,
+      await renderShape({ colour: f.colour, shape: f.shape, seed: f.seed, width: 240, height: 200 }),
+    );
   }
 }

@@ -57,7 +57,10 @@ beforeAll(async () => {
   // Same bytes at a second path: stored once, knowing both paths.
   await copyFile(at("red-circle-1.png"), at("holiday/copy-of-red-circle.png"));
   // A near-duplicate: the same picture, smaller and re-encoded as JPEG.
-  await sharp(at("holiday/blue-square-2.png")).resize(120, 100).jpeg({ quality: 80 }).toFile(at("holiday/blue-square-2-small.jpg"));
+  await sharp(at("holiday/blue-square-2.png"))
+    .resize(120, 100)
+    .jpeg({ quality: 80 })
+    .toFile(at("holiday/blue-square-2-small.jpg"));
   // Not an image: reported, never stops the run.
   await writeFile(at("broken.png"), "this is not a PNG");
   await writeFile(at("notes.txt"), "not an image suffix: never read");
@@ -77,11 +80,38 @@ afterAll(async () => {
 
 describe("image-embeddings index + search", () => {
   it("indexes a folder: every image once, identical files as one entry, failures named", async () => {
-    const run = await runCli(["index", photos, "--index", index, "--model", TINY_CLIP, "--batch-size", "4", "--exclude", "raw/**", "--exclude", "*.gif", "--json", "--progress-interval", "0.001"]);
+    const run = await runCli([
+      "index",
+      photos,
+      "--index",
+      index,
+      "--model",
+      TINY_CLIP,
+      "--batch-size",
+      "4",
+      "--exclude",
+      "raw/**",
+      "--exclude",
+      "*.gif",
+      "--json",
+      "--progress-interval",
+      "0.001",
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const summary = parseJson<Summary>(run);
-    expect(summary).toMatchObject({ found: 12, added: 11, updated: 0, removed: 0, unchanged: 0, failed: 1, entries: 10, interrupted: false });
-    expect(summary.failures).toEqual([{ path: at("broken.png"), reason: expect.stringMatching(/decode|format/), code: "UNSUPPORTED_FORMAT" }]);
+    expect(summary).toMatchObject({
+      found: 12,
+      added: 11,
+      updated: 0,
+      removed: 0,
+      unchanged: 0,
+      failed: 1,
+      entries: 10,
+      interrupted: false,
+    });
+    expect(summary.failures).toEqual([
+      { path: at("broken.png"), reason: expect.stringMatching(/decode|format/), code: "UNSUPPORTED_FORMAT" },
+    ]);
     // Not a TTY: plain progress lines on stderr, no escape codes.
     expect(run.stderr).toMatch(/^progress: 4\/12 images \(33%\) \| [\d.]+ images\/s \| ETA \S+$/m);
     expect(run.stderr).toMatch(/^progress: 12\/12 images \(100%\)/m);
@@ -109,27 +139,53 @@ describe("image-embeddings index + search", () => {
   });
 
   it("searches by image (leaving the query image out) and by query arithmetic", async () => {
-    const byImage = parseJson<{ results: Hit[] }>(await runCli(["search", "--image", at("yellow-star-2.png"), "--index", index, "-k", "2", "--json"]));
+    const byImage = parseJson<{ results: Hit[] }>(
+      await runCli(["search", "--image", at("yellow-star-2.png"), "--index", index, "-k", "2", "--json"]),
+    );
     expect(files(byImage.results)[0]).toBe("yellow-star-1.png");
     expect(files(byImage.results)).not.toContain("yellow-star-2.png");
 
     // An image term plus text, in the string syntax; --image plus text is the same query.
     const mixed = parseJson<{ results: Hit[] }>(
-      await runCli(["search", `image:${at("yellow-star-2.png")} + a yellow star`, "--index", index, "-k", "1", "--json"]),
+      await runCli([
+        "search",
+        `image:${at("yellow-star-2.png")} + a yellow star`,
+        "--index",
+        index,
+        "-k",
+        "1",
+        "--json",
+      ]),
     );
     expect(files(mixed.results)).toEqual(["yellow-star-1.png"]);
     const imageFlag = parseJson<{ results: Hit[] }>(
-      await runCli(["search", "--image", at("yellow-star-2.png"), "a yellow star", "--index", index, "-k", "1", "--json"]),
+      await runCli([
+        "search",
+        "--image",
+        at("yellow-star-2.png"),
+        "a yellow star",
+        "--index",
+        index,
+        "-k",
+        "1",
+        "--json",
+      ]),
     );
     expect(imageFlag.results).toEqual(mixed.results);
     // Text arithmetic: a red circle, minus red, plus green: the only green image.
-    const arithmetic = parseJson<{ results: Hit[] }>(await runCli(["search", "a red circle - red + green", "--index", index, "-k", "1", "--json"]));
+    const arithmetic = parseJson<{ results: Hit[] }>(
+      await runCli(["search", "a red circle - red + green", "--index", index, "-k", "1", "--json"]),
+    );
     expect(files(arithmetic.results)).toEqual(["green-triangle-1.png"]);
 
     // --threshold between the 2nd and 3rd scores keeps exactly the first two.
-    const top = parseJson<{ results: Hit[] }>(await runCli(["search", "a blue square", "--index", index, "-k", "3", "--json"])).results;
+    const top = parseJson<{ results: Hit[] }>(
+      await runCli(["search", "a blue square", "--index", index, "-k", "3", "--json"]),
+    ).results;
     const cut = (top[1].score + top[2].score) / 2;
-    const kept = parseJson<{ results: Hit[] }>(await runCli(["search", "a blue square", "--index", index, "--threshold", String(cut), "--json"]));
+    const kept = parseJson<{ results: Hit[] }>(
+      await runCli(["search", "a blue square", "--index", index, "--threshold", String(cut), "--json"]),
+    );
     expect(kept.results.map((h) => h.id)).toEqual(top.slice(0, 2).map((h) => h.id));
   });
 
@@ -141,7 +197,10 @@ describe("image-embeddings index + search", () => {
     expect(threshold).toBe(0.95);
     const groupOf = (file: string) => groups.find((g) => g.images.some((i) => i.paths.includes(at(file))))!;
     const copies = groupOf("red-circle-1.png");
-    expect(copies.images.find((i) => i.paths.includes(at("red-circle-1.png")))!.paths).toEqual([at("holiday/copy-of-red-circle.png"), at("red-circle-1.png")]);
+    expect(copies.images.find((i) => i.paths.includes(at("red-circle-1.png")))!.paths).toEqual([
+      at("holiday/copy-of-red-circle.png"),
+      at("red-circle-1.png"),
+    ]);
     expect(copies.maxSimilarity).toBe(1);
     const resized = groupOf("holiday/blue-square-2.png");
     expect(resized.images.flatMap((i) => i.paths)).toContain(at("holiday/blue-square-2-small.jpg"));
@@ -158,21 +217,48 @@ describe("image-embeddings index + search", () => {
   it("re-indexes incrementally: touched, modified, deleted and new files give exact counts", async () => {
     const future = new Date(Date.now() + 60_000);
     await utimes(at("blue-square-1.png"), future, future); // touched: same bytes
-    await writeFile(at("green-triangle-1.png"), await renderShape({ colour: "purple", shape: "star", seed: 21, width: 240, height: 200 })); // modified
+    await writeFile(
+      at("green-triangle-1.png"),
+      await renderShape({ colour: "purple", shape: "star", seed: 21, width: 240, height: 200 }),
+    ); // modified
     await unlink(at("yellow-star-2.png")); // deleted
     await unlink(at("holiday/copy-of-red-circle.png")); // deleted copy: its content stays, at its other path
-    await writeFile(at("orange-circle.png"), await renderShape({ colour: "orange", shape: "circle", seed: 22, width: 240, height: 200 })); // added
+    await writeFile(
+      at("orange-circle.png"),
+      await renderShape({ colour: "orange", shape: "circle", seed: 22, width: 240, height: 200 }),
+    ); // added
     await rm(at("broken.png"));
 
-    const run = await runCli(["index", photos, "--index", index, "--exclude", "raw/**", "--exclude", "*.gif", "--json"]);
+    const run = await runCli([
+      "index",
+      photos,
+      "--index",
+      index,
+      "--exclude",
+      "raw/**",
+      "--exclude",
+      "*.gif",
+      "--json",
+    ]);
     expect(run.code, run.stderr).toBe(0);
-    expect(parseJson<Summary>(run)).toMatchObject({ added: 1, updated: 1, removed: 2, unchanged: 8, failed: 0, failures: [], found: 10, entries: 10 });
+    expect(parseJson<Summary>(run)).toMatchObject({
+      added: 1,
+      updated: 1,
+      removed: 2,
+      unchanged: 8,
+      failed: 0,
+      failures: [],
+      found: 10,
+      entries: 10,
+    });
 
     // Without the excludes, the two excluded images join the index (same bytes: one entry, two paths).
     const again = parseJson<Summary>(await runCli(["index", photos, "--index", index, "--json"]));
     expect(again).toMatchObject({ added: 2, updated: 0, removed: 0, unchanged: 10, failed: 0, entries: 11 });
 
-    const search = parseJson<{ results: Hit[] }>(await runCli(["search", "a purple star", "--index", index, "-k", "1", "--json"]));
+    const search = parseJson<{ results: Hit[] }>(
+      await runCli(["search", "a purple star", "--index", index, "-k", "1", "--json"]),
+    );
     expect(files(search.results)).toEqual(["green-triangle-1.png"]);
   });
 

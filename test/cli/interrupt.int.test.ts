@@ -20,7 +20,14 @@ beforeAll(async () => {
   // 48 images, plus 3 byte-identical copies whose paths sort into other batches.
   await writeShapes(
     join(dir, "photos"),
-    CLASSES.flatMap((c, i) => [0, 1].map((j) => ({ file: `${c.colour}/${c.shape}-${j}.png`, colour: c.colour, shape: c.shape, seed: 100 + 2 * i + j }))),
+    CLASSES.flatMap((c, i) =>
+      [0, 1].map((j) => ({
+        file: `${c.colour}/${c.shape}-${j}.png`,
+        colour: c.colour,
+        shape: c.shape,
+        seed: 100 + 2 * i + j,
+      })),
+    ),
   );
   await mkdir(join(dir, "photos/copies"));
   for (const file of ["red/circle-0.png", "orange/star-1.png", "blue/square-0.png"]) {
@@ -37,7 +44,20 @@ afterAll(async () => {
 async function interruptAfter(indexDir: string, after: number, signal: NodeJS.Signals, extra: string[] = []) {
   const child = spawn(
     process.execPath,
-    [CLI, "index", join(dir, "photos"), "--index", indexDir, "--model", TINY_CLIP, "--batch-size", "4", "--progress-interval", "0.001", ...extra],
+    [
+      CLI,
+      "index",
+      join(dir, "photos"),
+      "--index",
+      indexDir,
+      "--model",
+      TINY_CLIP,
+      "--batch-size",
+      "4",
+      "--progress-interval",
+      "0.001",
+      ...extra,
+    ],
     { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] },
   );
   let sent = false;
@@ -63,7 +83,17 @@ async function snapshot(indexDir: string) {
 }
 
 it("resumes after SIGKILL and Ctrl-C, ending equal to a clean run", async () => {
-  const clean = await runCli(["index", join(dir, "photos"), "--index", join(dir, "clean"), "--model", TINY_CLIP, "--batch-size", "4", "--json"]);
+  const clean = await runCli([
+    "index",
+    join(dir, "photos"),
+    "--index",
+    join(dir, "clean"),
+    "--model",
+    TINY_CLIP,
+    "--batch-size",
+    "4",
+    "--json",
+  ]);
   expect(clean.code, clean.stderr).toBe(0);
   expect(parseJson(clean)).toMatchObject({ found: 51, added: 51, failed: 0, entries: 48 });
 

@@ -11,14 +11,18 @@ import { CLASSES } from "../helpers/shapes.js";
 import { CLI, cliEnv, ensureBuilt, TINY_CLIP, writeShapes } from "./helpers.js";
 
 const hasScript = spawnSync("script", ["--version"]).status === 0;
-if (!hasScript) console.warn("progress.int.test.ts: `script` (util-linux) is not installed, so no pseudo-terminal can be made");
+if (!hasScript)
+  console.warn("progress.int.test.ts: `script` (util-linux) is not installed, so no pseudo-terminal can be made");
 
 let dir: string;
 let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir("lie-cli-tty-"));
-  await writeShapes(join(dir, "photos"), CLASSES.slice(0, 12).map((c, i) => ({ file: `${i}.png`, colour: c.colour, shape: c.shape, seed: 300 + i })));
+  await writeShapes(
+    join(dir, "photos"),
+    CLASSES.slice(0, 12).map((c, i) => ({ file: `${i}.png`, colour: c.colour, shape: c.shape, seed: 300 + i })),
+  );
   await ensureBuilt();
 }, 240_000);
 
@@ -28,10 +32,25 @@ afterAll(async () => {
 
 it.skipIf(!hasScript)("draws a progress bar with count, rate and ETA on a terminal", () => {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  const command = [process.execPath, CLI, "index", join(dir, "photos"), "--index", join(dir, "index"), "--model", TINY_CLIP, "--batch-size", "2"]
+  const command = [
+    process.execPath,
+    CLI,
+    "index",
+    join(dir, "photos"),
+    "--index",
+    join(dir, "index"),
+    "--model",
+    TINY_CLIP,
+    "--batch-size",
+    "2",
+  ]
     .map(quote)
     .join(" ");
-  const run = spawnSync("script", ["-qec", `stty cols 120 rows 40; ${command}`, "/dev/null"], { env: cliEnv(), encoding: "utf8", timeout: 120_000 });
+  const run = spawnSync("script", ["-qec", `stty cols 120 rows 40; ${command}`, "/dev/null"], {
+    env: cliEnv(),
+    encoding: "utf8",
+    timeout: 120_000,
+  });
   expect(run.status, run.stdout + run.stderr).toBe(0);
   const out = run.stdout;
   // Redrawn in place: cursor to column 1 and erase-line escapes, no plain progress lines.

@@ -11,7 +11,14 @@ describe("image-embeddings train", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   const files: ShapeFile[] = COLOURS.slice(0, 3).flatMap((colour, ci) =>
-    SHAPES.flatMap((shape, si) => Array.from({ length: 4 }, (_, k) => ({ file: `classes/${colour}/${shape}-${k}.png`, colour, shape, seed: 3000 + ci * 100 + si * 10 + k }))),
+    SHAPES.flatMap((shape, si) =>
+      Array.from({ length: 4 }, (_, k) => ({
+        file: `classes/${colour}/${shape}-${k}.png`,
+        colour,
+        shape,
+        seed: 3000 + ci * 100 + si * 10 + k,
+      })),
+    ),
   );
 
   beforeAll(async () => {
@@ -26,16 +33,36 @@ describe("image-embeddings train", () => {
 
   it("trains on a folder per class, writes a head that ImageEmbeddings loads, and reuses its embedding cache", async () => {
     const out = join(dir, "colour-head.json");
-    const args = ["train", join(dir, "classes"), "--out", out, "--model", TINY_CLIP, "--head", "linear", "--output-dim", "16", "--epochs", "5", "--seed", "3"];
+    const args = [
+      "train",
+      join(dir, "classes"),
+      "--out",
+      out,
+      "--model",
+      TINY_CLIP,
+      "--head",
+      "linear",
+      "--output-dim",
+      "16",
+      "--epochs",
+      "5",
+      "--seed",
+      "3",
+    ];
     const first = await runCli(args);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toContain(`Embedded ${files.length} new items (cache: `);
     expect(first.stdout).toMatch(/^epoch 1: loss \d+\.\d{4}, validation \d\.\d{3}$/m);
-    expect(first.stdout).toMatch(/Held-out recall@1: \d\.\d{3} without a head, \d\.\d{3} with it \(best epoch \d+, [\d.]+ s\)\./);
+    expect(first.stdout).toMatch(
+      /Held-out recall@1: \d\.\d{3} without a head, \d\.\d{3} with it \(best epoch \d+, [\d.]+ s\)\./,
+    );
     const head = loadProjectionHead(out);
     expect(head.shape).toEqual({ kind: "linear", inputDim: 64, hiddenDim: 0, outputDim: 16 });
     const file = JSON.parse(await readFile(out, "utf8"));
-    expect(file.training).toMatchObject({ data: "classes", loss: { type: "triplet", distance: "cosine", margin: 0.2, mining: "batch-hard" } });
+    expect(file.training).toMatchObject({
+      data: "classes",
+      loss: { type: "triplet", distance: "cosine", margin: 0.2, mining: "batch-hard" },
+    });
     const embeddings = new ImageEmbeddings({ model: TINY_CLIP, projectionHead: out });
     expect(await embeddings.embedQuery("a red circle")).toHaveLength(16);
     await embeddings.dispose();
@@ -51,14 +78,38 @@ describe("image-embeddings train", () => {
     const pairs = files.map((f) => JSON.stringify({ image: f.file, text: `a ${f.colour} ${f.shape}` }));
     pairs.push(JSON.stringify({ image: "classes/missing.png", text: "nothing" }));
     await writeFile(join(dir, "pairs.jsonl"), pairs.join("\n"));
-    const paired = await runCli(["train", join(dir, "pairs.jsonl"), "--loss", "infonce", "--out", join(dir, "pairs-head.json"), "--model", TINY_CLIP, "--epochs", "3"]);
+    const paired = await runCli([
+      "train",
+      join(dir, "pairs.jsonl"),
+      "--loss",
+      "infonce",
+      "--out",
+      join(dir, "pairs-head.json"),
+      "--model",
+      TINY_CLIP,
+      "--epochs",
+      "3",
+    ]);
     expect(paired.code, paired.stderr).toBe(0);
     expect(paired.stderr).toMatch(/skipped \S*classes\/missing\.png: /);
     expect(paired.stdout).toMatch(/Held-out recall@1: /);
 
-    const triplets = files.slice(0, 12).map((f, i) => JSON.stringify({ anchor: f.file, positive: files[(i + 1) % 4].file, negative: files[40 + (i % 8)].file }));
+    const triplets = files
+      .slice(0, 12)
+      .map((f, i) =>
+        JSON.stringify({ anchor: f.file, positive: files[(i + 1) % 4].file, negative: files[40 + (i % 8)].file }),
+      );
     await writeFile(join(dir, "triplets.jsonl"), `// anchor, positive, negative\n${triplets.join("\n")}\n`);
-    const tripleted = await runCli(["train", join(dir, "triplets.jsonl"), "--out", join(dir, "triplet-head.json"), "--model", TINY_CLIP, "--epochs", "3"]);
+    const tripleted = await runCli([
+      "train",
+      join(dir, "triplets.jsonl"),
+      "--out",
+      join(dir, "triplet-head.json"),
+      "--model",
+      TINY_CLIP,
+      "--epochs",
+      "3",
+    ]);
     expect(tripleted.code, tripleted.stderr).toBe(0);
     expect(tripleted.stdout).toMatch(/Held-out satisfied triplets: /);
   });
@@ -70,7 +121,14 @@ describe("image-embeddings train", () => {
     expect(bad.stderr).toMatch(/bad\.jsonl:2: not valid JSON/);
     const none = await runCli(["train", join(dir, "nowhere"), "--out", join(dir, "x.json"), "--model", TINY_CLIP]);
     expect(none.stderr).toMatch(/No training data at \S*nowhere/);
-    const oneClass = await runCli(["train", join(dir, "classes/red"), "--out", join(dir, "x.json"), "--model", TINY_CLIP]);
+    const oneClass = await runCli([
+      "train",
+      join(dir, "classes/red"),
+      "--out",
+      join(dir, "x.json"),
+      "--model",
+      TINY_CLIP,
+    ]);
     expect(oneClass.stderr).toMatch(/needs at least two class folders with images \(found 0\)/);
   });
 });

@@ -32,7 +32,8 @@ describe("ImageEmbeddings errors", () => {
     server = createServer((req, res) => {
       if (req.url === "/ok.png") return res.writeHead(200, { "content-type": "image/png" }).end(png);
       if (req.url === "/page.html") return res.writeHead(200, { "content-type": "text/html" }).end("<html></html>");
-      if (req.url === "/huge.png") return res.writeHead(200, { "content-type": "image/png" }).end(Buffer.alloc(200_000));
+      if (req.url === "/huge.png")
+        return res.writeHead(200, { "content-type": "image/png" }).end(Buffer.alloc(200_000));
       if (req.url === "/slow.png") return setTimeout(() => res.writeHead(200).end(png), 2_000);
       if (req.url?.startsWith("/loop")) return res.writeHead(302, { location: `/loop${Math.random()}` }).end();
       res.writeHead(404).end();
@@ -67,7 +68,10 @@ describe("ImageEmbeddings errors", () => {
     await writeFile(join(dir, "truncated.png"), png.subarray(0, Math.floor(png.length / 2)));
     const jpeg = await sharp(png).jpeg().toBuffer();
     await writeFile(join(dir, "truncated.jpg"), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
-    await writeFile(join(dir, "script.svg"), '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script></svg>');
+    await writeFile(
+      join(dir, "script.svg"),
+      '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64"><script>alert(1)</script></svg>',
+    );
 
     expect((await failure(embeddings.embedImage(join(dir, "empty.png")))).message).toMatch(/empty\.png: empty file/);
     const html = await failure(embeddings.embedImage(join(dir, "page.png")));
@@ -83,11 +87,15 @@ describe("ImageEmbeddings errors", () => {
 
   it("refuses an image over maxInputPixels from its header, before decoding", async () => {
     const small = new ImageEmbeddings({ model: TINY_CLIP, maxInputPixels: 100 * 100 });
-    const big = await sharp({ create: { width: 200, height: 200, channels: 3, background: "red" } }).png().toBuffer();
+    const big = await sharp({ create: { width: 200, height: 200, channels: 3, background: "red" } })
+      .png()
+      .toBuffer();
     const error = await failure(small.embedImage(big));
     expect(error.code).toBe("TOO_LARGE");
     expect(error.message).toMatch(/input \(Buffer, \d+ bytes\): image is larger than maxInputPixels \(10000 pixels\)/);
-    expect(await small.embedImage(await sharp(big).resize(100, 100).toBuffer())).toHaveLength(await small.getDimension());
+    expect(await small.embedImage(await sharp(big).resize(100, 100).toBuffer())).toHaveLength(
+      await small.getDimension(),
+    );
     await small.dispose();
   });
 
@@ -115,15 +123,25 @@ describe("ImageEmbeddings errors", () => {
     const results = await embeddings.embedImagesSettled([png, "", png, Buffer.alloc(0), png, png, Buffer.from("x")]);
     expect(results.map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(results.map((r) => (r.error ? r.error.code : "ok"))).toEqual([
-      "ok", "INVALID_INPUT", "ok", "UNSUPPORTED_FORMAT", "ok", "ok", "UNSUPPORTED_FORMAT",
+      "ok",
+      "INVALID_INPUT",
+      "ok",
+      "UNSUPPORTED_FORMAT",
+      "ok",
+      "ok",
+      "UNSUPPORTED_FORMAT",
     ]);
     for (const r of results.filter((r) => !r.error)) expect(r.embedding).toEqual(good);
   });
 
   it("stops at the first bad input with failFast", async () => {
-    const settled = await embeddings.embedImagesSettled([png, png, Buffer.from("bad"), png, png, png], { failFast: true });
+    const settled = await embeddings.embedImagesSettled([png, png, Buffer.from("bad"), png, png, png], {
+      failFast: true,
+    });
     expect(settled.map((r) => (r.error ? "error" : "ok"))).toEqual(["ok", "ok", "error"]);
-    const error = await embeddings.embedImages([png, Buffer.from("bad"), Buffer.from("worse")], { failFast: true }).catch((e) => e);
+    const error = await embeddings
+      .embedImages([png, Buffer.from("bad"), Buffer.from("worse")], { failFast: true })
+      .catch((e) => e);
     expect(error).toBeInstanceOf(ImageInputError);
     expect(error.index).toBe(1);
   });
@@ -141,10 +159,19 @@ describe("ImageEmbeddings errors", () => {
     });
 
     it("names HTTP errors, wrong content types, size, timeouts and redirect loops", async () => {
-      const strict = new ImageEmbeddings({ model: TINY_CLIP, fetchTimeoutMs: 300, maxDownloadBytes: 100_000, maxRedirects: 3 });
+      const strict = new ImageEmbeddings({
+        model: TINY_CLIP,
+        fetchTimeoutMs: 300,
+        maxDownloadBytes: 100_000,
+        maxRedirects: 3,
+      });
       expect((await failure(strict.embedImage(`${url}/nope.png`))).message).toMatch(/nope\.png: HTTP 404/);
-      expect((await failure(strict.embedImage(`${url}/page.html`))).message).toMatch(/content-type "text\/html" is not an image/);
-      expect((await failure(strict.embedImage(`${url}/huge.png`))).message).toMatch(/exceeds maxDownloadBytes \(100000\)/);
+      expect((await failure(strict.embedImage(`${url}/page.html`))).message).toMatch(
+        /content-type "text\/html" is not an image/,
+      );
+      expect((await failure(strict.embedImage(`${url}/huge.png`))).message).toMatch(
+        /exceeds maxDownloadBytes \(100000\)/,
+      );
       expect((await failure(strict.embedImage(`${url}/slow.png`))).message).toMatch(/timed out after 300 ms/);
       expect((await failure(strict.embedImage(`${url}/loop`))).message).toMatch(/more than 3 redirects/);
     });

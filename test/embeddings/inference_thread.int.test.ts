@@ -14,12 +14,26 @@ import { FIXTURE_IMAGES, ROOT, TINY_CLIP } from "../helpers/fixtures.js";
 const IMAGE = join(FIXTURE_IMAGES, "red-circle-80.png");
 
 function embedInChild(inference: string, ...flags: string[]) {
-  const run = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "test/helpers/embed_in_child.ts", TINY_CLIP, IMAGE, inference, ...flags], {
-    cwd: ROOT,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { ...run, vectors: run.status === 0 ? (JSON.parse(run.stdout) as { image: number[]; text: number[] }) : undefined };
+  const run = spawnSync(
+    process.execPath,
+    [
+      join(ROOT, "node_modules/tsx/dist/cli.mjs"),
+      "test/helpers/embed_in_child.ts",
+      TINY_CLIP,
+      IMAGE,
+      inference,
+      ...flags,
+    ],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
+  return {
+    ...run,
+    vectors: run.status === 0 ? (JSON.parse(run.stdout) as { image: number[]; text: number[] }) : undefined,
+  };
 }
 
 describe("inference thread", () => {
@@ -55,7 +69,9 @@ describe("inference thread", () => {
   });
 
   it("rejects an unknown inference value", () => {
-    expect(() => new ImageEmbeddings({ model: TINY_CLIP, inference: "gpu" as never })).toThrow(/Expected "worker" or "main" for inference but received "gpu"/);
+    expect(() => new ImageEmbeddings({ model: TINY_CLIP, inference: "gpu" as never })).toThrow(
+      /Expected "worker" or "main" for inference but received "gpu"/,
+    );
   });
 
   it("lets a process exit when the worker is idle, even without dispose()", () => {
@@ -66,17 +82,20 @@ describe("inference thread", () => {
   });
 
   // Linux only: elsewhere a nice value is per process, and the worker leaves it alone.
-  it.runIf(process.platform === "linux")("runs the worker and onnxruntime's threads at a lower priority than this thread", async () => {
-    await embeddings.embedImage(IMAGE);
-    // Field 19 of /proc/<pid>/task/<tid>/stat, counting from the state after "(comm) ".
-    const niceOf = (tid: string) => {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      return Number(stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[16]);
-    };
-    const mine = niceOf(String(process.pid));
-    const lowered = readdirSync("/proc/self/task").filter((tid) => niceOf(tid) === 10);
-    expect(mine).toBeLessThan(10);
-    // The worker's own thread and onnxruntime's intra-op pool, which inherits its nice value.
-    expect(lowered.length).toBeGreaterThanOrEqual(2);
-  });
+  it.runIf(process.platform === "linux")(
+    "runs the worker and onnxruntime's threads at a lower priority than this thread",
+    async () => {
+      await embeddings.embedImage(IMAGE);
+      // Field 19 of /proc/<pid>/task/<tid>/stat, counting from the state after "(comm) ".
+      const niceOf = (tid: string) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[16]);
+      };
+      const mine = niceOf(String(process.pid));
+      const lowered = readdirSync("/proc/self/task").filter((tid) => niceOf(tid) === 10);
+      expect(mine).toBeLessThan(10);
+      // The worker's own thread and onnxruntime's intra-op pool, which inherits its nice value.
+      expect(lowered.length).toBeGreaterThanOrEqual(2);
+    },
+  );
 });

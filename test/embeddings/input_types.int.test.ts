@@ -49,20 +49,26 @@ describe("ImageEmbeddings input types", () => {
     ["http URL string", () => `${baseUrl}/image.png`],
     ["http URL object", () => new URL(`${baseUrl}/image.png`)],
     ["Buffer", () => png],
-    ["Uint8Array (a view into a larger buffer)", () => {
-      const big = new Uint8Array(png.length + 10);
-      big.set(png, 5);
-      return big.subarray(5, 5 + png.length);
-    }],
+    [
+      "Uint8Array (a view into a larger buffer)",
+      () => {
+        const big = new Uint8Array(png.length + 10);
+        big.set(png, 5);
+        return big.subarray(5, 5 + png.length);
+      },
+    ],
     ["ArrayBuffer", () => png.buffer.slice(png.byteOffset, png.byteOffset + png.length)],
     ["data URI", () => `data:image/png;base64,${base64()}`],
     ["bare base64", () => base64()],
     ["Blob", () => new Blob([new Uint8Array(png)], { type: "image/png" })],
     ["transformers.js RawImage", () => RawImage.read(path)],
-    ["plain raw pixels object", async () => {
-      const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-      return { data, width: info.width, height: info.height, channels: info.channels };
-    }],
+    [
+      "plain raw pixels object",
+      async () => {
+        const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+        return { data, width: info.width, height: info.height, channels: info.channels };
+      },
+    ],
   ];
 
   for (const [name, make] of cases) {

@@ -14,7 +14,14 @@ const maxAbsDiff = (a: number[][], b: number[][]) =>
 describe("ImageEmbeddings options", () => {
   const embeddings = new ImageEmbeddings({ model: TINY_CLIP, batchSize: 4 });
   let images: Buffer[];
-  const texts = ["a red circle", "a photo of a blue square", "star", "", "GREEN triangle", "a purple star on a white table"];
+  const texts = [
+    "a red circle",
+    "a photo of a blue square",
+    "star",
+    "",
+    "GREEN triangle",
+    "a purple star on a white table",
+  ];
 
   beforeAll(async () => {
     images = await Promise.all(CLASSES.slice(0, 10).map((c, i) => renderShape({ ...c, seed: 100 + i })));
@@ -83,11 +90,18 @@ describe("ImageEmbeddings options", () => {
   });
 
   it("passes threads and sessionOptions to onnxruntime", async () => {
-    const oneThread = new ImageEmbeddings({ model: TINY_CLIP, threads: 1, sessionOptions: { graphOptimizationLevel: "disabled" } });
+    const oneThread = new ImageEmbeddings({
+      model: TINY_CLIP,
+      threads: 1,
+      sessionOptions: { graphOptimizationLevel: "disabled" },
+    });
     const vectors = await oneThread.embedImages(images.slice(0, 2));
     expect(maxAbsDiff(vectors, await embeddings.embedImages(images.slice(0, 2)))).toBeLessThanOrEqual(1e-5);
     await oneThread.dispose();
-    const broken = new ImageEmbeddings({ model: TINY_CLIP, sessionOptions: { executionProviders: ["no-such-provider"] } });
+    const broken = new ImageEmbeddings({
+      model: TINY_CLIP,
+      sessionOptions: { executionProviders: ["no-such-provider"] },
+    });
     await expect(broken.embedQuery("x")).rejects.toThrow(/no-such-provider|execution provider|backend/i);
   });
 

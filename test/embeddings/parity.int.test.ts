@@ -33,7 +33,8 @@ const reference = JSON.parse(readFileSync(join(ROOT, "test/fixtures/reference/ti
   images: RefImage[];
   texts: RefText[];
 };
-const inputSize = JSON.parse(readFileSync(join(TINY_CLIP, "preprocessor_config.json"), "utf8")).crop_size.height as number;
+const inputSize = JSON.parse(readFileSync(join(TINY_CLIP, "preprocessor_config.json"), "utf8")).crop_size
+  .height as number;
 const atModelSize = (img: RefImage) => img.orientation === 1 && img.width === inputSize && img.height === inputSize;
 
 describe("parity with the Python reference pipeline", () => {

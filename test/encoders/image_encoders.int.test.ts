@@ -45,14 +45,19 @@ describe("image-only encoders", () => {
     const resnet = make({ model: TINY_RESNET });
     expect(await resnet.getDimension()).toBe(16);
     for (const [file, ref] of Object.entries(reference)) {
-      expect(cosineSimilarity(await resnet.embedImage(join(FIXTURE_IMAGES, file)), ref.resnet_mean), file).toBeGreaterThan(0.999);
+      expect(
+        cosineSimilarity(await resnet.embedImage(join(FIXTURE_IMAGES, file)), ref.resnet_mean),
+        file,
+      ).toBeGreaterThan(0.999);
     }
   });
 
   it("max and attention pooling give unit vectors that differ from mean pooling", async () => {
     const image = join(FIXTURE_IMAGES, "green-triangle-800x600.jpg");
     for (const model of [TINY_VIT, TINY_RESNET]) {
-      const [mean, max, attention] = await Promise.all(["mean", "max", "attention"].map((pooling) => make({ model, pooling: pooling as "mean" }).embedImage(image)));
+      const [mean, max, attention] = await Promise.all(
+        ["mean", "max", "attention"].map((pooling) => make({ model, pooling: pooling as "mean" }).embedImage(image)),
+      );
       for (const v of [max, attention]) expect(Math.hypot(...v)).toBeCloseTo(1, 5);
       expect(cosineSimilarity(max, mean)).toBeLessThan(0.9999);
       expect(cosineSimilarity(attention, mean)).toBeGreaterThan(0.5); // a reweighted mean
@@ -60,11 +65,17 @@ describe("image-only encoders", () => {
   });
 
   it("refuses cls pooling on a CNN, unknown poolings, and text, each saying why", async () => {
-    await expect(make({ model: TINY_RESNET, pooling: "cls" }).embedImage(join(FIXTURE_IMAGES, "red-circle-80.png"))).rejects.toThrow(
+    await expect(
+      make({ model: TINY_RESNET, pooling: "cls" }).embedImage(join(FIXTURE_IMAGES, "red-circle-80.png")),
+    ).rejects.toThrow(
       /pooling "cls" makes no sense for .*tiny-resnet" \(resnet\): its output has no CLS token \(a CNN gives a feature map\)\. Use mean, max or attention/,
     );
-    expect(() => make({ model: TINY_VIT, pooling: "sum" as never })).toThrow(/Expected one of cls, mean, max, attention for pooling/);
-    await expect(make({ model: TINY_VIT }).embedQuery("a red circle")).rejects.toThrow(/is an image-only encoder \(vit\): it has no text tower.*use ImageEmbeddings with a CLIP model/);
+    expect(() => make({ model: TINY_VIT, pooling: "sum" as never })).toThrow(
+      /Expected one of cls, mean, max, attention for pooling/,
+    );
+    await expect(make({ model: TINY_VIT }).embedQuery("a red circle")).rejects.toThrow(
+      /is an image-only encoder \(vit\): it has no text tower.*use ImageEmbeddings with a CLIP model/,
+    );
     expect(() => new ImageEncoderEmbeddings({} as never)).toThrow(/needs a model/);
   });
 
@@ -72,8 +83,16 @@ describe("image-only encoders", () => {
     const { dir, cleanup } = await tempDir("lie-enc-");
     try {
       const embeddings = make({ model: TINY_VIT });
-      const files = Object.keys(reference).concat(["blue-square-80.png", "purple-star-600x800.jpg", "green-star.webp", "orange-circle-40x30.png"]);
-      const store = await ImageFaissStore.fromImages(files.map((f) => join(FIXTURE_IMAGES, f)), embeddings);
+      const files = Object.keys(reference).concat([
+        "blue-square-80.png",
+        "purple-star-600x800.jpg",
+        "green-star.webp",
+        "orange-circle-40x30.png",
+      ]);
+      const store = await ImageFaissStore.fromImages(
+        files.map((f) => join(FIXTURE_IMAGES, f)),
+        embeddings,
+      );
       const retriever = new MultimodalRetriever({ vectorStore: store, k: 1 });
       for (const file of files) {
         // A slightly smaller copy of each image finds its original first.
@@ -84,7 +103,9 @@ describe("image-only encoders", () => {
       await store.save(join(dir, "index"));
       const loaded = await ImageFaissStore.load(join(dir, "index"), make({ model: TINY_VIT }));
       expect(loaded.loadedManifest).toMatchObject({ pooling: "default", dimension: 32 });
-      await expect(ImageFaissStore.load(join(dir, "index"), make({ model: TINY_VIT, pooling: "mean" }))).rejects.toThrow(/built with pooling "default", but these embeddings use "mean"/);
+      await expect(
+        ImageFaissStore.load(join(dir, "index"), make({ model: TINY_VIT, pooling: "mean" })),
+      ).rejects.toThrow(/built with pooling "default", but these embeddings use "mean"/);
     } finally {
       await cleanup();
     }

@@ -3,11 +3,21 @@ import { describe, expect, it } from "vitest";
 import { pool } from "../../src/encoders/pooling.js";
 
 // One image, a CLS token and three patch tokens of 2 features.
-const tokens = { kind: "tokens" as const, data: [9, 9, 1, 2, 3, 0, 2, 4], dims: [1, 4, 2] as [number, number, number], hasClsToken: true };
+const tokens = {
+  kind: "tokens" as const,
+  data: [9, 9, 1, 2, 3, 0, 2, 4],
+  dims: [1, 4, 2] as [number, number, number],
+  hasClsToken: true,
+};
 // One image, 2 channels over a 1×3 map: channel 0 = [1, 3, 2], channel 1 = [2, 0, 4] (the same patches as above).
-const featureMap = { kind: "feature-map" as const, data: [1, 3, 2, 2, 0, 4], dims: [1, 2, 1, 3] as [number, number, number, number] };
+const featureMap = {
+  kind: "feature-map" as const,
+  data: [1, 3, 2, 2, 0, 4],
+  dims: [1, 2, 1, 3] as [number, number, number, number],
+};
 
-const close = (actual: Float32Array, expected: number[]) => expected.forEach((e, i) => expect(actual[i]).toBeCloseTo(e, 5));
+const close = (actual: Float32Array, expected: number[]) =>
+  expected.forEach((e, i) => expect(actual[i]).toBeCloseTo(e, 5));
 
 describe("pooling", () => {
   it("cls takes the first token", () => {
@@ -38,17 +48,27 @@ describe("pooling", () => {
   });
 
   it("pools each image of a batch on its own", () => {
-    const two = { ...tokens, data: [...tokens.data, 0, 0, 1, 1, 1, 1, 1, 1], dims: [2, 4, 2] as [number, number, number] };
+    const two = {
+      ...tokens,
+      data: [...tokens.data, 0, 0, 1, 1, 1, 1, 1, 1],
+      dims: [2, 4, 2] as [number, number, number],
+    };
     const { data, batch, dim } = pool(two, "mean");
     expect([batch, dim]).toEqual([2, 2]);
     close(data, [2, 2, 1, 1]);
   });
 
   it("refuses pooling that makes no sense for the architecture, and bad shapes", () => {
-    expect(() => pool(featureMap, "cls")).toThrow(/cls pooling makes no sense for a CNN: .* Use mean \(global average\), max or attention/);
+    expect(() => pool(featureMap, "cls")).toThrow(
+      /cls pooling makes no sense for a CNN: .* Use mean \(global average\), max or attention/,
+    );
     expect(() => pool({ ...tokens, hasClsToken: false }, "cls")).toThrow(/needs a CLS token/);
-    expect(() => pool(tokens, "sum" as never)).toThrow(/Expected one of cls, mean, max, attention for pooling but received "sum"/);
+    expect(() => pool(tokens, "sum" as never)).toThrow(
+      /Expected one of cls, mean, max, attention for pooling but received "sum"/,
+    );
     expect(() => pool({ ...tokens, data: [1, 2, 3] }, "mean")).toThrow(/has 3 values, expected 8/);
-    expect(() => pool(tokens, "attention", { attentionWeights: [1] })).toThrow(/attentionWeights has 1 values but the features have 2/);
+    expect(() => pool(tokens, "attention", { attentionWeights: [1] })).toThrow(
+      /attentionWeights has 1 values but the features have 2/,
+    );
   });
 });

@@ -52,7 +52,11 @@ describe("examples", () => {
     const out = runExample("text_to_image");
     expect(out).toContain("Indexed 72 images with ");
     expect(out).toContain("(64-d vectors)");
-    for (const [query, label] of [["a red circle", "red-circle"], ["a photo of a blue star", "blue-star"], ["yellow triangle", "yellow-triangle"]]) {
+    for (const [query, label] of [
+      ["a red circle", "red-circle"],
+      ["a photo of a blue star", "blue-star"],
+      ["yellow triangle", "yellow-triangle"],
+    ]) {
       const hits = resultsUnder(out, `"${query}"`);
       expect(hits).toHaveLength(3);
       expect(isDescending(hits.map((h) => h.score))).toBe(true);
@@ -72,10 +76,18 @@ describe("examples", () => {
     expect(hits).toHaveLength(4);
     expect(hits.map((h) => h.file)).not.toContain(probe);
     // The other two purple squares first, then images sharing the colour or the shape.
-    expect(hits.slice(0, 2).map((h) => h.file).sort()).toEqual(["purple-square-0.png", "purple-square-1.png", "purple-square-2.png"].filter((f) => f !== probe));
+    expect(
+      hits
+        .slice(0, 2)
+        .map((h) => h.file)
+        .sort(),
+    ).toEqual(["purple-square-0.png", "purple-square-1.png", "purple-square-2.png"].filter((f) => f !== probe));
     for (const hit of hits) expect(hit.file).toMatch(/^purple-|-square-/);
     expect(isDescending(hits.map((h) => h.score))).toBe(true);
-    const byBytes = /^As bytes: (.*)$/m.exec(out)![1].split(", ").map((p) => p.split("/").at(-1));
+    const byBytes = /^As bytes: (.*)$/m
+      .exec(out)![1]
+      .split(", ")
+      .map((p) => p.split("/").at(-1));
     expect(byBytes).toEqual(hits.map((h) => h.file));
     const mmr = resultsUnder(out, /^(Like .*, diversified with MMR:)$/m.exec(out)![1]);
     expect(mmr).toHaveLength(4);
@@ -105,7 +117,9 @@ describe("examples", () => {
     const received = out.slice(out.indexOf("The model received:"), out.indexOf("The retrieved files:"));
     const blocks = received.split("\n").slice(1).filter(Boolean);
     expect(blocks[0]).toBe("  text   Which of these shapes is a red circle?");
-    const imageHashes = blocks.flatMap((b) => /^ {2}image {2}image\/png, \d+ bytes, sha256 ([0-9a-f]{12})$/.exec(b)?.[1] ?? []);
+    const imageHashes = blocks.flatMap(
+      (b) => /^ {2}image {2}image\/png, \d+ bytes, sha256 ([0-9a-f]{12})$/.exec(b)?.[1] ?? [],
+    );
     const captions = blocks.filter((b) => /^ {2}text {3}\[\d\] \S+red-circle-\d\.png \(score 0\.\d{3}\)$/.test(b));
     expect(imageHashes).toHaveLength(3);
     expect(captions).toHaveLength(3);
@@ -118,7 +132,11 @@ describe("examples", () => {
     const out = runExample("agent_tool");
     expect(out).toContain('Tool "image_search": Search an image collection by meaning.');
     expect(out).toContain('Model calls image_search({"query":"a yellow square","k":2})');
-    const results = JSON.parse(/^Tool returns (.*)$/m.exec(out)![1]) as { rank: number; score: number; source: string }[];
+    const results = JSON.parse(/^Tool returns (.*)$/m.exec(out)![1]) as {
+      rank: number;
+      score: number;
+      source: string;
+    }[];
     expect(results.map((r) => r.rank)).toEqual([1, 2]);
     for (const r of results) expect(r.source).toMatch(/\/yellow-\w+-\d\.png$/);
     expect(out).toContain("(artifact: 2 Documents)");
@@ -130,7 +148,9 @@ describe("examples", () => {
   it("fine_tune_head: a head trained on shape folders lifts held-out shape precision@10 far above plain search", () => {
     const out = runExample("fine_tune_head");
     expect(out).toMatch(/^Trained a mlp head in [\d.]+ s \(best epoch \d+\)\.$/m);
-    const [, before, after] = /^Held-out precision@10 by shape \(72 new images\): (\d\.\d\d) → (\d\.\d\d)$/m.exec(out)!.map(Number);
+    const [, before, after] = /^Held-out precision@10 by shape \(72 new images\): (\d\.\d\d) → (\d\.\d\d)$/m
+      .exec(out)!
+      .map(Number);
     expect(before).toBeLessThanOrEqual(0.8);
     expect(after).toBeGreaterThanOrEqual(0.95);
     // With the head, the red star's nearest images after its own class are stars of other colours.

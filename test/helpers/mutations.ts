@@ -34,7 +34,8 @@ export function mutate(original: Buffer, seed: number): { bytes: Buffer; mutatio
     }
     case "header":
       // The first 64 bytes hold the signature, dimensions and first chunk lengths of all three formats.
-      for (let k = 1 + int(4); k > 0; k--) bytes[int(Math.min(64, bytes.length))] = [0, 0xff, 0x7f, 0x80, int(256)][int(5)];
+      for (let k = 1 + int(4); k > 0; k--)
+        bytes[int(Math.min(64, bytes.length))] = [0, 0xff, 0x7f, 0x80, int(256)][int(5)];
       return { bytes, mutation };
   }
 }

@@ -14,7 +14,9 @@ export function weakEmbeddings(perClass: number, seed: number) {
   const means = Array.from({ length: CLASSES }, () => Array.from({ length: 4 }, () => gaussian(random) * 0.6));
   return Array.from({ length: CLASSES * perClass }, (_, i) => {
     const label = i % CLASSES;
-    const vector = Array.from({ length: DIM }, (_, k) => (k < 4 ? means[label][k] + gaussian(random) * 0.05 : gaussian(random)));
+    const vector = Array.from({ length: DIM }, (_, k) =>
+      k < 4 ? means[label][k] + gaussian(random) * 0.05 : gaussian(random),
+    );
     return { vector, label: `class-${label}` };
   });
 }

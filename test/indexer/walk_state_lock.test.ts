@@ -26,8 +26,28 @@ async function touch(...files: string[]) {
 
 describe("findImageFiles", () => {
   it("finds sharp's suffixes, skips hidden, node_modules, .git and excluded paths, and survives symlink loops", async () => {
-    await touch("a.jpg", "b.JPEG", "c.png", "d.webp", "e.gif", "f.tiff", "g.avif", "h.svg", "notes.txt", "raw.v", ".hidden.png");
-    await touch("sub/deep/i.png", ".cache/j.png", "node_modules/k.png", ".git/l.png", "raw/m.png", "keep/raw/n.png", "skip-me/o.png");
+    await touch(
+      "a.jpg",
+      "b.JPEG",
+      "c.png",
+      "d.webp",
+      "e.gif",
+      "f.tiff",
+      "g.avif",
+      "h.svg",
+      "notes.txt",
+      "raw.v",
+      ".hidden.png",
+    );
+    await touch(
+      "sub/deep/i.png",
+      ".cache/j.png",
+      "node_modules/k.png",
+      ".git/l.png",
+      "raw/m.png",
+      "keep/raw/n.png",
+      "skip-me/o.png",
+    );
     await symlink(dir, join(dir, "sub/loop")); // a loop back to the root
     await symlink(join(dir, "sub/deep"), join(dir, "deep-link")); // a second way into sub/deep
     await symlink(join(dir, "c.png"), join(dir, "c-link.png")); // a file link: its own path
@@ -35,7 +55,15 @@ describe("findImageFiles", () => {
 
     const { files, problems } = await findImageFiles([dir], { exclude: ["raw/**", "*.gif", "skip-*"] });
     expect(files.map((f) => f.path.slice(dir.length + 1))).toEqual([
-      "a.jpg", "b.JPEG", "c-link.png", "c.png", "d.webp", "deep-link/i.png", "f.tiff", "g.avif", "keep/raw/n.png",
+      "a.jpg",
+      "b.JPEG",
+      "c-link.png",
+      "c.png",
+      "d.webp",
+      "deep-link/i.png",
+      "f.tiff",
+      "g.avif",
+      "keep/raw/n.png",
     ]);
     expect(problems).toEqual([]);
     expect(files[0]).toMatchObject({ size: 1, mtimeMs: expect.any(Number) });

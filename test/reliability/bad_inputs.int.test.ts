@@ -68,7 +68,9 @@ describe("bad-input corpus", () => {
   it("embeds each valid oddity like its plain RGB equivalent (cosine >= 0.99), EXIF orientations included", () => {
     const vectorOf = (path: string) => results[cases.findIndex((c) => c.path === path)].embedding!;
     const similarities = cases.flatMap((c, i) =>
-      "embeds" in c.expect && c.expect.equivalent ? [[c.name, cosineSimilarity(results[i].embedding!, vectorOf(c.expect.equivalent))] as const] : [],
+      "embeds" in c.expect && c.expect.equivalent
+        ? [[c.name, cosineSimilarity(results[i].embedding!, vectorOf(c.expect.equivalent))] as const]
+        : [],
     );
     expect(similarities.length).toBeGreaterThanOrEqual(15);
     for (const [name, similarity] of similarities) expect(similarity, name).toBeGreaterThanOrEqual(0.99);
@@ -76,15 +78,19 @@ describe("bad-input corpus", () => {
 
   it("turns each EXIF orientation into the upright pixels the model sees (tiny-clip itself is rotation-invariant)", async () => {
     const spec = pixelSpecFromConfig(JSON.parse(await readFile(join(TINY_CLIP, "preprocessor_config.json"), "utf8")));
-    const pixels = async (input: string | Buffer) => (await prepareImage(await readImageInput(input), spec, { maxInputPixels: 1e8 }, "test")).pixels;
-    const meanAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + Math.abs(x - b[i]), 0) / a.length;
+    const pixels = async (input: string | Buffer) =>
+      (await prepareImage(await readImageInput(input), spec, { maxInputPixels: 1e8 }, "test")).pixels;
+    const meanAbsDiff = (a: Float32Array, b: Float32Array) =>
+      a.reduce((s, x, i) => s + Math.abs(x - b[i]), 0) / a.length;
     const upright = await pixels(cases.find((c) => c.name === "plain RGB JPEG (reference)")!.path);
     for (const c of cases.filter((c) => c.name.startsWith("EXIF orientation"))) {
       const oriented = await pixels(c.path);
       expect(meanAbsDiff(oriented, upright), c.name).toBeLessThan(0.05);
       if (c.name.endsWith(" 1")) continue;
       // The control: the same stored pixels with the orientation tag ignored are far off.
-      const ignored = await pixels(await sharp(c.path).jpeg({ quality: 95 }).withMetadata({ orientation: 1 }).toBuffer());
+      const ignored = await pixels(
+        await sharp(c.path).jpeg({ quality: 95 }).withMetadata({ orientation: 1 }).toBuffer(),
+      );
       expect(meanAbsDiff(ignored, upright), `${c.name} without its tag`).toBeGreaterThan(0.1);
     }
   });
@@ -104,7 +110,15 @@ describe("bad-input corpus", () => {
     expect(summary, output).not.toBeNull();
     // The walk skips the directory named folder.jpg, the symlink loop and the file that does not exist;
     // every other bad file is reported as failed, by name.
-    const listed = cases.filter((c) => !["a directory named x.jpg", "a symlink loop", "a file deleted between listing and reading", "SVG with a script"].includes(c.name));
+    const listed = cases.filter(
+      (c) =>
+        ![
+          "a directory named x.jpg",
+          "a symlink loop",
+          "a file deleted between listing and reading",
+          "SVG with a script",
+        ].includes(c.name),
+    );
     const failing = listed.filter((c) => "error" in c.expect);
     expect(Number(summary![2])).toBe(failing.length);
     for (const c of failing) expect(output).toContain(c.path.split("/").at(-1));

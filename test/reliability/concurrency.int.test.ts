@@ -21,7 +21,17 @@ describe("concurrency", () => {
     await ensureBuilt();
     ({ dir, cleanup } = await tempDir("lie-conc-"));
     // Enough images that `index` saves many times (after each batch of 16).
-    await writeShapes(join(dir, "photos"), CLASSES.flatMap((c, i) => [0, 1, 2, 3, 4].map((k) => ({ file: `${c.colour}-${c.shape}-${k}.png`, colour: c.colour, shape: c.shape, seed: 7000 + 10 * i + k }))));
+    await writeShapes(
+      join(dir, "photos"),
+      CLASSES.flatMap((c, i) =>
+        [0, 1, 2, 3, 4].map((k) => ({
+          file: `${c.colour}-${c.shape}-${k}.png`,
+          colour: c.colour,
+          shape: c.shape,
+          seed: 7000 + 10 * i + k,
+        })),
+      ),
+    );
   });
   afterAll(async () => {
     await cleanup?.();
@@ -33,7 +43,11 @@ describe("concurrency", () => {
     const buffers = await Promise.all(CLASSES.slice(0, 10).map((c, i) => renderShape({ ...c, seed: i })));
     const texts = CLASSES.map((c) => `a photo of a ${c.label}`);
     const calls = Array.from({ length: 60 }, (_, i) =>
-      i % 3 === 0 ? () => embeddings.embedQuery(texts[i % texts.length]) : i % 3 === 1 ? () => embeddings.embedImage(images[i % images.length]) : () => embeddings.embedImage(buffers[i % buffers.length]),
+      i % 3 === 0
+        ? () => embeddings.embedQuery(texts[i % texts.length])
+        : i % 3 === 1
+          ? () => embeddings.embedImage(images[i % images.length])
+          : () => embeddings.embedImage(buffers[i % buffers.length]),
     );
     const serial: number[][] = [];
     for (const call of calls) serial.push(await call());
@@ -44,7 +58,11 @@ describe("concurrency", () => {
 
   it("never shows a torn index to readers while `index` writes it in another process", async () => {
     const index = join(dir, "index");
-    const writer = spawn(process.execPath, [CLI, "index", join(dir, "photos"), "--index", index, "--model", TINY_CLIP, "--batch-size", "8"], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const writer = spawn(
+      process.execPath,
+      [CLI, "index", join(dir, "photos"), "--index", index, "--model", TINY_CLIP, "--batch-size", "8"],
+      { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] },
+    );
     const done = collect(writer);
     let finished = false;
     void done.then(() => (finished = true));
@@ -70,7 +88,11 @@ describe("concurrency", () => {
 
   it("refuses a second `index` on the same folder while the first runs", async () => {
     const index = join(dir, "index2");
-    const first = spawn(process.execPath, [CLI, "index", join(dir, "photos"), "--index", index, "--model", TINY_CLIP, "--batch-size", "4"], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const first = spawn(
+      process.execPath,
+      [CLI, "index", join(dir, "photos"), "--index", index, "--model", TINY_CLIP, "--batch-size", "4"],
+      { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] },
+    );
     const firstDone = collect(first);
     // Wait until the first run holds the lock.
     for (let i = 0; i < 200; i++) {

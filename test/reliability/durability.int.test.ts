@@ -19,7 +19,17 @@ let cleanup: () => Promise<void>;
 
 beforeAll(async () => {
   ({ dir, cleanup } = await tempDir("lie-durable-"));
-  await writeShapes(join(dir, "photos"), CLASSES.flatMap((c, i) => [0, 1, 2].map((k) => ({ file: `${c.colour}/${c.shape}-${k}.png`, colour: c.colour, shape: c.shape, seed: 900 + 3 * i + k }))));
+  await writeShapes(
+    join(dir, "photos"),
+    CLASSES.flatMap((c, i) =>
+      [0, 1, 2].map((k) => ({
+        file: `${c.colour}/${c.shape}-${k}.png`,
+        colour: c.colour,
+        shape: c.shape,
+        seed: 900 + 3 * i + k,
+      })),
+    ),
+  );
   await ensureBuilt();
 }, 240_000);
 afterAll(async () => {
@@ -30,11 +40,24 @@ async function snapshot(indexDir: string) {
   const { store, manifest } = await openIndexVectors(indexDir);
   const entries = store.entries().sort((a, b) => (a.id < b.id ? -1 : 1));
   expect(entries.length).toBe(manifest.count);
-  return { ids: entries.map((e) => e.id), vectors: entries.map((e) => Array.from(e.vector)), paths: entries.map((e) => (e.document.metadata.paths as string[]).slice().sort()) };
+  return {
+    ids: entries.map((e) => e.id),
+    vectors: entries.map((e) => Array.from(e.vector)),
+    paths: entries.map((e) => (e.document.metadata.paths as string[]).slice().sort()),
+  };
 }
 
 it(`survives SIGKILL at ${KILLS} seeded random moments and ends equal to a clean run`, async () => {
-  const args = (indexDir: string) => ["index", join(dir, "photos"), "--index", indexDir, "--model", TINY_CLIP, "--batch-size", "4"];
+  const args = (indexDir: string) => [
+    "index",
+    join(dir, "photos"),
+    "--index",
+    indexDir,
+    "--model",
+    TINY_CLIP,
+    "--batch-size",
+    "4",
+  ];
   const started = performance.now();
   const clean = await runCli([...args(join(dir, "clean")), "--json"]);
   const cleanMs = performance.now() - started;
@@ -46,14 +69,18 @@ it(`survives SIGKILL at ${KILLS} seeded random moments and ends equal to a clean
   const counts: number[] = [];
   let killed = 0;
   for (let k = 0; k < KILLS; k++) {
-    const child = spawn(process.execPath, [CLI, ...args(killedDir)], { env: cliEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args(killedDir)], {
+      env: cliEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const done = collect(child);
     // Anywhere from start-up (model loading) to the end of a whole clean run.
     const delay = 100 + random() * cleanMs;
     const timer = setTimeout(() => child.kill("SIGKILL"), delay);
     const result = await done;
     clearTimeout(timer);
-    if (result.code !== null) expect(result.code, result.stderr).toBe(0); // finished before the kill
+    if (result.code !== null)
+      expect(result.code, result.stderr).toBe(0); // finished before the kill
     else killed++;
     try {
       counts.push((await snapshot(killedDir)).ids.length);

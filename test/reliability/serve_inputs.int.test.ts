@@ -42,8 +42,16 @@ describe("serve: malformed requests", () => {
     const post = (body: BodyInit) => fetch(`${server.url}api/search-image`, { method: "POST", body });
     await expectRefused(await post(new Uint8Array(0)), 400, /Empty upload/);
     await expectRefused(await post("<html><body>hello</body></html>"), 400, /not an image/);
-    await expectRefused(await post(Buffer.from("89504e470d0a1a0a0000000d49484452", "hex")), 400, /corrupt|truncated|not an image/);
-    await expectRefused(await post('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), 400, /SVG is not supported/);
+    await expectRefused(
+      await post(Buffer.from("89504e470d0a1a0a0000000d49484452", "hex")),
+      400,
+      /corrupt|truncated|not an image/,
+    );
+    await expectRefused(
+      await post('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+      400,
+      /SVG is not supported/,
+    );
     await expectRefused(await post(new Uint8Array(200_000)), 413, /Upload too large/);
   });
 
@@ -51,19 +59,31 @@ describe("serve: malformed requests", () => {
     const get = (path: string) => fetch(new URL(path, server.url));
     await expectRefused(await get("/api/search"), 400, /Missing query/);
     await expectRefused(await get("/api/search?q=%20%20"), 400, /Missing query/);
-    for (const k of ["abc", "-1", "0", "1.5", "1e9", "NaN"]) await expectRefused(await get(`/api/search?q=red&k=${k}`), 400, /k must be an integer from 1 to 200/);
-    await expectRefused(await get("/api/search?q=image:/etc/passwd"), 400, /Image terms \(image:\.\.\.\) are not accepted here/);
+    for (const k of ["abc", "-1", "0", "1.5", "1e9", "NaN"])
+      await expectRefused(await get(`/api/search?q=red&k=${k}`), 400, /k must be an integer from 1 to 200/);
+    await expectRefused(
+      await get("/api/search?q=image:/etc/passwd"),
+      400,
+      /Image terms \(image:\.\.\.\) are not accepted here/,
+    );
     await expectRefused(await get("/api/search?q=red%20-blue"), 400, /ambiguous|Malformed query/);
-    for (const threshold of ["abc", "2", "-5", "Infinity"]) await expectRefused(await get(`/api/duplicates?threshold=${threshold}`), 400, /threshold must/);
+    for (const threshold of ["abc", "2", "-5", "Infinity"])
+      await expectRefused(await get(`/api/duplicates?threshold=${threshold}`), 400, /threshold must/);
     await expectRefused(await get("/api/similar/%ZZ"), 400, /Malformed id/);
     await expectRefused(await get("/api/similar/nope"), 404, /No such image/);
-    await expectRefused(await fetch(`${server.url}api/search?q=red`, { method: "DELETE" }), 405, /Method DELETE is not allowed/);
+    await expectRefused(
+      await fetch(`${server.url}api/search?q=red`, { method: "DELETE" }),
+      405,
+      /Method DELETE is not allowed/,
+    );
     // A very long query is embedded like any other (truncated to the model's context), not an error.
     expect((await get(`/api/search?q=${"red ".repeat(2000)}`)).status).toBe(200);
   });
 
   it("never serves a file swapped for a symlink to a secret after indexing", async () => {
-    const { results } = (await (await fetch(`${server.url}api/search?q=a%20red%20circle&k=3`)).json()) as { results: { path: string; image: string; thumb: string }[] };
+    const { results } = (await (await fetch(`${server.url}api/search?q=a%20red%20circle&k=3`)).json()) as {
+      results: { path: string; image: string; thumb: string }[];
+    };
     const red = results.find((r) => r.path.endsWith("red-circle.png"))!;
     const secret = join(dir, "secret.png");
     await writeFile(secret, "TOP SECRET");

@@ -35,7 +35,10 @@ describe("classifyImage", () => {
     const [textVector] = await embeddings.embedDocuments([`a photo of a ${ranked[3].label}`]);
     expect(ranked[3].score).toBeCloseTo(cosineSimilarity(imageVector, textVector), 6);
     // softmax: the ratio of two probabilities is exp(100 × the difference of their cosines).
-    expect(Math.log(ranked[0].probability / ranked[1].probability)).toBeCloseTo(100 * (ranked[0].score - ranked[1].score), 6);
+    expect(Math.log(ranked[0].probability / ranked[1].probability)).toBeCloseTo(
+      100 * (ranked[0].score - ranked[1].score),
+      6,
+    );
   });
 
   it("topK keeps the best K, with probabilities still over all labels", async () => {
@@ -74,7 +77,11 @@ describe("classifyImage", () => {
     [[], {}, "Expected a non-empty array of strings for labels but received []"],
     [["a", ""], {}, 'Expected a non-empty string for labels[1] but received ""'],
     [["a", "b", "a"], {}, 'Duplicate label "a": labels must be unique'],
-    [["a"], { template: "a photo" }, 'Expected a template containing "{}" (where the label goes) but received "a photo"'],
+    [
+      ["a"],
+      { template: "a photo" },
+      'Expected a template containing "{}" (where the label goes) but received "a photo"',
+    ],
     [["a"], { topK: 0 }, "Expected positive integer for topK but received 0 of type number"],
     [["a"], { logitScale: -1 }, "Expected a positive number for logitScale but received -1"],
   ])("rejects labels %j with options %j", async (labels, options, message) => {

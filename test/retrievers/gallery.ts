@@ -31,11 +31,19 @@ export async function indexGallery(
       id: `img-${i}`,
     });
   });
-  return storeOf(embeddings, results.map((r) => r.embedding!), docs);
+  return storeOf(
+    embeddings,
+    results.map((r) => r.embedding!),
+    docs,
+  );
 }
 
 /** A MemoryVectorStore holding these vectors and documents (no embedding). */
-export async function storeOf(embeddings: ImageEmbeddings, vectors: number[][], docs: Document[]): Promise<IndexedGallery> {
+export async function storeOf(
+  embeddings: ImageEmbeddings,
+  vectors: number[][],
+  docs: Document[],
+): Promise<IndexedGallery> {
   const store = new MemoryVectorStore(embeddings);
   await store.addVectors(vectors, docs);
   return { store, vectors, docs };

@@ -12,7 +12,10 @@ const withImage = new Document({
 
 describe("imageContentBlocks", () => {
   it("writes a caption then a base64 image block per document", () => {
-    const blocks = imageContentBlocks([withImage, new Document({ pageContent: "b.jpg", metadata: { imageDataUri: "data:image/jpeg;base64,/9j/" } })]);
+    const blocks = imageContentBlocks([
+      withImage,
+      new Document({ pageContent: "b.jpg", metadata: { imageDataUri: "data:image/jpeg;base64,/9j/" } }),
+    ]);
     expect(blocks).toEqual([
       { type: "text", text: "[1] shapes/a.png (score 0.312)" },
       { type: "image", mimeType: "image/png", data: png.toString("base64") },
@@ -22,9 +25,16 @@ describe("imageContentBlocks", () => {
   });
 
   it("says why an image is missing instead of dropping it", () => {
-    const unreadable = new Document({ pageContent: "gone.png", metadata: { source: "gone.png", imageDataError: "ENOENT: no such file" } });
+    const unreadable = new Document({
+      pageContent: "gone.png",
+      metadata: { source: "gone.png", imageDataError: "ENOENT: no such file" },
+    });
     const plain = new Document({ pageContent: "c.png", metadata: { source: "c.png" } });
-    expect(imageContentBlocks([unreadable, plain]).filter((b) => b.type === "text").map((b) => (b as { text: string }).text)).toEqual([
+    expect(
+      imageContentBlocks([unreadable, plain])
+        .filter((b) => b.type === "text")
+        .map((b) => (b as { text: string }).text),
+    ).toEqual([
       "[1] gone.png",
       "(image 1 not attached: ENOENT: no such file)",
       "[2] c.png",
@@ -33,13 +43,22 @@ describe("imageContentBlocks", () => {
   });
 
   it("takes a custom caption, and an empty caption leaves the text block out", () => {
-    expect(imageContentBlocks([withImage], { caption: (doc, i) => `#${i} ${doc.metadata.source}` })[0]).toEqual({ type: "text", text: "#0 shapes/a.png" });
+    expect(imageContentBlocks([withImage], { caption: (doc, i) => `#${i} ${doc.metadata.source}` })[0]).toEqual({
+      type: "text",
+      text: "#0 shapes/a.png",
+    });
     expect(imageContentBlocks([withImage], { caption: () => "" }).map((b) => b.type)).toEqual(["image"]);
   });
 
   it("gives blocks a HumanMessage keeps as standard image content", () => {
-    const message = new HumanMessage({ contentBlocks: [{ type: "text", text: "What is this?" }, ...imageContentBlocks([withImage])] });
+    const message = new HumanMessage({
+      contentBlocks: [{ type: "text", text: "What is this?" }, ...imageContentBlocks([withImage])],
+    });
     expect(message.contentBlocks.map((b) => b.type)).toEqual(["text", "text", "image"]);
-    expect(message.contentBlocks[2]).toMatchObject({ type: "image", mimeType: "image/png", data: png.toString("base64") });
+    expect(message.contentBlocks[2]).toMatchObject({
+      type: "image",
+      mimeType: "image/png",
+      data: png.toString("base64"),
+    });
   });
 });

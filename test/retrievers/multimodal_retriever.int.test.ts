@@ -81,20 +81,29 @@ describe("MultimodalRetriever with tiny-clip", () => {
 
   afterAll(async () => {
     const text = [...measured.textPrecision.values()];
-    if (text.length > 0) console.log(`text-to-image precision@5: min ${Math.min(...text)}, mean ${(text.reduce((a, b) => a + b, 0) / text.length).toFixed(3)}`);
+    if (text.length > 0)
+      console.log(
+        `text-to-image precision@5: min ${Math.min(...text)}, mean ${(text.reduce((a, b) => a + b, 0) / text.length).toFixed(3)}`,
+      );
     const image = measured.imagePrecision;
-    if (image.length > 0) console.log(`image-to-image precision@5: min ${Math.min(...image)}, mean ${(image.reduce((a, b) => a + b, 0) / image.length).toFixed(3)} over ${image.length} queries`);
+    if (image.length > 0)
+      console.log(
+        `image-to-image precision@5: min ${Math.min(...image)}, mean ${(image.reduce((a, b) => a + b, 0) / image.length).toFixed(3)} over ${image.length} queries`,
+      );
     await cleanup?.();
     await embeddings.dispose();
   });
 
   describe("ranking quality", () => {
-    it.each(CLASSES.map((c) => c.label))("text to image: at least 0.9 of the top 5 for %j are of its class", async (label) => {
-      const docs = await new MultimodalRetriever({ vectorStore: main.store, k: 5 }).invoke(label);
-      expect(docs).toHaveLength(5);
-      measured.textPrecision.set(label, precision(docs, label));
-      expect(labelsOf(docs).filter((l) => l !== label)).toEqual([]);
-    });
+    it.each(CLASSES.map((c) => c.label))(
+      "text to image: at least 0.9 of the top 5 for %j are of its class",
+      async (label) => {
+        const docs = await new MultimodalRetriever({ vectorStore: main.store, k: 5 }).invoke(label);
+        expect(docs).toHaveLength(5);
+        measured.textPrecision.set(label, precision(docs, label));
+        expect(labelsOf(docs).filter((l) => l !== label)).toEqual([]);
+      },
+    );
 
     it("image to image: for every query image, all of its top 5 (itself excluded) share its class", async () => {
       const retriever = new MultimodalRetriever({ vectorStore: main.store, k: 5 });
@@ -146,7 +155,9 @@ describe("MultimodalRetriever with tiny-clip", () => {
   it("scoreThreshold drops results below it", async () => {
     const all = await new MultimodalRetriever({ vectorStore: main.store, k: 40 }).invoke("yellow square");
     const threshold = all[9].metadata.score as number;
-    const kept = await new MultimodalRetriever({ vectorStore: main.store, k: 40, scoreThreshold: threshold }).invoke("yellow square");
+    const kept = await new MultimodalRetriever({ vectorStore: main.store, k: 40, scoreThreshold: threshold }).invoke(
+      "yellow square",
+    );
     expect(kept.length).toBeGreaterThanOrEqual(10);
     expect(kept.length).toBeLessThan(all.length);
     expect(kept.every((d) => d.metadata.score >= threshold)).toBe(true);
@@ -173,14 +184,18 @@ describe("MultimodalRetriever with tiny-clip", () => {
 
     it("keeps it when false: it is then the best match", async () => {
       const { path } = gallery[PER_CLASS * 7 + 4];
-      const docs = await new MultimodalRetriever({ vectorStore: main.store, k: 5, excludeQueryImage: false }).invoke({ image: path });
+      const docs = await new MultimodalRetriever({ vectorStore: main.store, k: 5, excludeQueryImage: false }).invoke({
+        image: path,
+      });
       expect(docs[0].metadata.source).toBe(path);
       expect(docs[0].metadata.score).toBeCloseTo(1, 5);
     });
 
     it("keeps re-encoded copies, which have other bytes", async () => {
       const { original, copies } = planted[0];
-      const docs = await new MultimodalRetriever({ vectorStore: withCopies.store, k: 3 }).invoke({ image: gallery[original].path });
+      const docs = await new MultimodalRetriever({ vectorStore: withCopies.store, k: 3 }).invoke({
+        image: gallery[original].path,
+      });
       expect(docs.map((d) => d.metadata.source).sort()).toEqual([...copies].sort());
     });
   });
@@ -190,7 +205,13 @@ describe("MultimodalRetriever with tiny-clip", () => {
     const query = { image: gallery[original].path };
     const vectorsOf = (docs: Document[]) => docs.map((d) => withCopies.vectors[Number(d.id!.slice(4))]);
     const similar = await new MultimodalRetriever({ vectorStore: withCopies.store, k: 5 }).invoke(query);
-    const mmr = await new MultimodalRetriever({ vectorStore: withCopies.store, k: 5, searchType: "mmr", lambda: 0.5, fetchK: 20 }).invoke(query);
+    const mmr = await new MultimodalRetriever({
+      vectorStore: withCopies.store,
+      k: 5,
+      searchType: "mmr",
+      lambda: 0.5,
+      fetchK: 20,
+    }).invoke(query);
     const copiesIn = (docs: Document[]) => docs.filter((d) => copies.includes(d.metadata.source)).length;
     expect(copiesIn(similar)).toBe(3);
     expect(copiesIn(mmr)).toBeLessThanOrEqual(1);
@@ -199,14 +220,21 @@ describe("MultimodalRetriever with tiny-clip", () => {
     // and the query's class is still there. (tiny-clip packs one class tightly: from lambda
     // 0.55 up MMR keeps the near-duplicates, and at 0.5 it swaps most of the class for variety.)
     expect(mmr[0].id).toBe(similar[0].id);
-    const nearest20 = new Set((await new MultimodalRetriever({ vectorStore: withCopies.store, k: 20 }).invoke(query)).map((d) => d.id));
+    const nearest20 = new Set(
+      (await new MultimodalRetriever({ vectorStore: withCopies.store, k: 20 }).invoke(query)).map((d) => d.id),
+    );
     for (const doc of mmr) expect(nearest20.has(doc.id)).toBe(true);
     expect(labelsOf(mmr).filter((l) => l === gallery[original].label).length).toBeGreaterThanOrEqual(2);
   });
 
   it("includeImageData attaches the image file as a data URI", async () => {
     const { copies } = planted[2];
-    const docs = await new MultimodalRetriever({ vectorStore: withCopies.store, k: 4, includeImageData: true, excludeQueryImage: false }).invoke({
+    const docs = await new MultimodalRetriever({
+      vectorStore: withCopies.store,
+      k: 4,
+      includeImageData: true,
+      excludeQueryImage: false,
+    }).invoke({
       image: copies[0],
     });
     for (const doc of docs) {
@@ -214,11 +242,14 @@ describe("MultimodalRetriever with tiny-clip", () => {
       const mime = doc.metadata.source.endsWith(".jpg") ? "image/jpeg" : "image/png";
       expect(doc.metadata.imageDataUri).toBe(`data:${mime};base64,${bytes.toString("base64")}`);
     }
-    expect(new Set(docs.map((d) => d.metadata.imageDataUri.split(";")[0]))).toEqual(new Set(["data:image/jpeg", "data:image/png"]));
+    expect(new Set(docs.map((d) => d.metadata.imageDataUri.split(";")[0]))).toEqual(
+      new Set(["data:image/jpeg", "data:image/png"]),
+    );
   });
 
   describe("in LCEL", () => {
-    const formatDocs = (docs: Document[]) => docs.map((d, i) => `${i + 1}. ${d.metadata.label} (${d.metadata.score.toFixed(2)})`).join("\n");
+    const formatDocs = (docs: Document[]) =>
+      docs.map((d, i) => `${i + 1}. ${d.metadata.label} (${d.metadata.score.toFixed(2)})`).join("\n");
 
     it("retriever.pipe(formatDocs)", async () => {
       const chain = new MultimodalRetriever({ vectorStore: main.store, k: 3 }).pipe(formatDocs);
@@ -235,11 +266,18 @@ describe("MultimodalRetriever with tiny-clip", () => {
       ]);
       const { path, label } = gallery[PER_CLASS * 12 + 1];
       const out = await chain.invoke({ image: path } as never);
-      expect(out.split("\n")).toEqual([expect.stringContaining("Answer"), expect.stringContaining(label), expect.stringContaining(label)]);
+      expect(out.split("\n")).toEqual([
+        expect.stringContaining("Answer"),
+        expect.stringContaining(label),
+        expect.stringContaining(label),
+      ]);
     });
 
     it("batch runs several queries", async () => {
-      const results = await new MultimodalRetriever({ vectorStore: main.store, k: 1 }).batch(["green circle", "orange star"]);
+      const results = await new MultimodalRetriever({ vectorStore: main.store, k: 1 }).batch([
+        "green circle",
+        "orange star",
+      ]);
       expect(results.map((docs) => docs[0].metadata.label)).toEqual(["green circle", "orange star"]);
     });
   });
@@ -269,7 +307,9 @@ describe("MultimodalRetriever with tiny-clip", () => {
       expect(fromFaiss.map((d) => d.id)).toEqual(fromMemory.map((d) => d.id));
       expect(fromFaiss.map((d) => d.metadata.source)).not.toContain(gallery[original].path);
       expect(fromFaiss.filter((d) => copies.includes(d.metadata.source)).length).toBeLessThanOrEqual(1);
-      const stars = await new MultimodalRetriever({ vectorStore: faiss, k: 5, filter: { shape: "star" } }).invoke("red circle");
+      const stars = await new MultimodalRetriever({ vectorStore: faiss, k: 5, filter: { shape: "star" } }).invoke(
+        "red circle",
+      );
       expect(stars.map((d) => d.metadata.shape)).toEqual(Array(5).fill("star"));
     });
   });
@@ -278,7 +318,10 @@ describe("MultimodalRetriever with tiny-clip", () => {
   // copies (re-encoded or resized) score above 0.9995.
   const DUPLICATE_THRESHOLD = 0.9995;
   it("findDuplicates groups exactly the planted copies with their originals", async () => {
-    const items = withCopies.docs.map((doc, i) => ({ id: doc.metadata.source as string, vector: withCopies.vectors[i] }));
+    const items = withCopies.docs.map((doc, i) => ({
+      id: doc.metadata.source as string,
+      vector: withCopies.vectors[i],
+    }));
     const groups = findDuplicates(items, DUPLICATE_THRESHOLD);
     const expected = planted.map((p) => [gallery[p.original].path, ...p.copies].sort());
     expect(groups.map((g) => g.items.map((i) => i.id)).sort()).toEqual(expected.sort());

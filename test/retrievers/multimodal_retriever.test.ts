@@ -42,11 +42,18 @@ class TableEmbeddings {
     this.calls.images += 1;
     return inputs.map((input, index) => {
       const key = typeof input === "string" ? input : Buffer.from(input as Uint8Array).toString();
-      if (key === "missing.png") return { index, error: new ImageInputError("missing.png", "no such file", "NOT_FOUND", index) };
+      if (key === "missing.png")
+        return { index, error: new ImageInputError("missing.png", "no such file", "NOT_FOUND", index) };
       return {
         index,
         embedding: this.lookup(key),
-        image: { source: typeof input === "string" ? input : undefined, width: 1, height: 1, format: "png", contentHash: hash(key) },
+        image: {
+          source: typeof input === "string" ? input : undefined,
+          width: 1,
+          height: 1,
+          format: "png",
+          contentHash: hash(key),
+        },
       };
     });
   }
@@ -99,7 +106,11 @@ describe("MultimodalRetriever (toy vectors)", () => {
     const { store } = await makeStore();
     const retriever = new MultimodalRetriever({ vectorStore: store });
     expect([retriever.k, retriever.searchType, retriever.fetchK, retriever.lambda]).toEqual([4, "similarity", 20, 0.5]);
-    expect([retriever.excludeQueryImage, retriever.includeImageData, retriever.scoreThreshold]).toEqual([true, false, undefined]);
+    expect([retriever.excludeQueryImage, retriever.includeImageData, retriever.scoreThreshold]).toEqual([
+      true,
+      false,
+      undefined,
+    ]);
     const docs = await retriever.invoke("red circle");
     expect(docs).toHaveLength(4);
     expect(sources(docs).slice(0, 2)).toEqual(["img:red-circle.png", "img:red-circle-2.png"]);
@@ -127,12 +138,25 @@ describe("MultimodalRetriever (toy vectors)", () => {
     expect(best.metadata.source).toBe("img:blue-circle.png");
     const expected = unit([1 / Math.SQRT2 - 1, 1, 1 / Math.SQRT2]);
     const blueCircle = TABLE["img:blue-circle"];
-    expect(best.metadata.score).toBeCloseTo(expected.reduce((s, x, i) => s + x * blueCircle[i], 0), 6);
+    expect(best.metadata.score).toBeCloseTo(
+      expected.reduce((s, x, i) => s + x * blueCircle[i], 0),
+      6,
+    );
     // The object forms give the same vector.
     for (const query of [
       { positive: ["red circle", "blue"], negative: ["red"] },
-      { terms: [{ text: "red circle", weight: 1 }, { text: "red", weight: -1 }, { text: "blue", weight: 1 }] },
-      { positive: [{ text: "red circle" }], terms: [{ text: "blue", weight: 1 }], negative: [{ text: "red", weight: 1 }] },
+      {
+        terms: [
+          { text: "red circle", weight: 1 },
+          { text: "red", weight: -1 },
+          { text: "blue", weight: 1 },
+        ],
+      },
+      {
+        positive: [{ text: "red circle" }],
+        terms: [{ text: "blue", weight: 1 }],
+        negative: [{ text: "red", weight: 1 }],
+      },
     ]) {
       const [doc] = await retriever.invoke(query);
       expect(doc.metadata.source).toBe("img:blue-circle.png");
@@ -166,7 +190,9 @@ describe("MultimodalRetriever (toy vectors)", () => {
     const retriever = new MultimodalRetriever({ vectorStore: store });
     await expect(retriever.invoke("red +")).rejects.toThrow(QueryError);
     await expect(retriever.invoke({ image: "missing.png" })).rejects.toThrow(ImageInputError);
-    await expect(retriever.invoke("image:missing.png + red")).rejects.toThrow("Cannot embed image missing.png: no such file");
+    await expect(retriever.invoke("image:missing.png + red")).rejects.toThrow(
+      "Cannot embed image missing.png: no such file",
+    );
   });
 
   describe("excludeQueryImage", () => {
@@ -178,14 +204,23 @@ describe("MultimodalRetriever (toy vectors)", () => {
 
     it("asks the store again when the query image is stored many times", async () => {
       // The same image indexed under five names: all five share one content hash.
-      const { store } = await makeStore([...Array(5).fill("img:red-circle"), "img:red-circle-2", "img:red", "img:blue"]);
-      const docs = await new MultimodalRetriever({ vectorStore: store, k: 2 }).invoke({ image: Buffer.from("img:red-circle") });
+      const { store } = await makeStore([
+        ...Array(5).fill("img:red-circle"),
+        "img:red-circle-2",
+        "img:red",
+        "img:blue",
+      ]);
+      const docs = await new MultimodalRetriever({ vectorStore: store, k: 2 }).invoke({
+        image: Buffer.from("img:red-circle"),
+      });
       expect(sources(docs)).toEqual(["img:red-circle-2.png", "img:red.png"]);
     });
 
     it("excludes every image term of an arithmetic query", async () => {
       const { store } = await makeStore();
-      const docs = await new MultimodalRetriever({ vectorStore: store, k: 10 }).invoke("image:img:red-circle + image:img:blue");
+      const docs = await new MultimodalRetriever({ vectorStore: store, k: 10 }).invoke(
+        "image:img:red-circle + image:img:blue",
+      );
       expect(sources(docs)).not.toContain("img:red-circle.png");
       expect(sources(docs)).not.toContain("img:blue.png");
       expect(docs).toHaveLength(IMAGES.length - 2);
@@ -193,7 +228,9 @@ describe("MultimodalRetriever (toy vectors)", () => {
 
     it("keeps the query image when false", async () => {
       const { store } = await makeStore();
-      const docs = await new MultimodalRetriever({ vectorStore: store, k: 1, excludeQueryImage: false }).invoke({ image: "img:red-circle" });
+      const docs = await new MultimodalRetriever({ vectorStore: store, k: 1, excludeQueryImage: false }).invoke({
+        image: "img:red-circle",
+      });
       expect(sources(docs)).toEqual(["img:red-circle.png"]);
       expect(docs[0].metadata.score).toBeCloseTo(1, 6);
     });
@@ -209,7 +246,12 @@ describe("MultimodalRetriever (toy vectors)", () => {
     const { store } = await makeStore();
     const docs = await new MultimodalRetriever({ vectorStore: store, k: 10, scoreThreshold: 0.5 }).invoke("red");
     // cos(red, ·): red 1, purple .707, red-circle .707, red-circle-2 ~.706; blue-circle and blue 0.
-    expect(sources(docs).sort()).toEqual(["img:purple.png", "img:red-circle-2.png", "img:red-circle.png", "img:red.png"]);
+    expect(sources(docs).sort()).toEqual([
+      "img:purple.png",
+      "img:red-circle-2.png",
+      "img:red-circle.png",
+      "img:red.png",
+    ]);
     expect(docs.every((d) => d.metadata.score >= 0.5)).toBe(true);
     expect(await new MultimodalRetriever({ vectorStore: store, scoreThreshold: 1.01 }).invoke("red")).toEqual([]);
   });
@@ -226,7 +268,9 @@ describe("MultimodalRetriever (toy vectors)", () => {
       const { store } = await makeStore();
       const similar = await new MultimodalRetriever({ vectorStore: store, k: 2 }).invoke("red circle");
       expect(sources(similar)).toEqual(["img:red-circle.png", "img:red-circle-2.png"]);
-      const mmr = await new MultimodalRetriever({ vectorStore: store, k: 2, searchType: "mmr", lambda: 0.5 }).invoke("red circle");
+      const mmr = await new MultimodalRetriever({ vectorStore: store, k: 2, searchType: "mmr", lambda: 0.5 }).invoke(
+        "red circle",
+      );
       expect(sources(mmr)[0]).toBe("img:red-circle.png");
       expect(sources(mmr)[1]).not.toBe("img:red-circle-2.png");
       // Scores stay the cosine to the query.
@@ -235,13 +279,21 @@ describe("MultimodalRetriever (toy vectors)", () => {
 
     it("lambda 1 is pure relevance", async () => {
       const { store } = await makeStore();
-      const mmr = await new MultimodalRetriever({ vectorStore: store, k: 2, searchType: "mmr", lambda: 1 }).invoke("red circle");
+      const mmr = await new MultimodalRetriever({ vectorStore: store, k: 2, searchType: "mmr", lambda: 1 }).invoke(
+        "red circle",
+      );
       expect(sources(mmr)).toEqual(["img:red-circle.png", "img:red-circle-2.png"]);
     });
 
     it("chooses only among the fetchK nearest", async () => {
       const { store } = await makeStore();
-      const mmr = await new MultimodalRetriever({ vectorStore: store, k: 2, fetchK: 2, searchType: "mmr", lambda: 0 }).invoke("red circle");
+      const mmr = await new MultimodalRetriever({
+        vectorStore: store,
+        k: 2,
+        fetchK: 2,
+        searchType: "mmr",
+        lambda: 0,
+      }).invoke("red circle");
       expect(sources(mmr).sort()).toEqual(["img:red-circle-2.png", "img:red-circle.png"]);
     });
 
@@ -267,10 +319,21 @@ describe("MultimodalRetriever (toy vectors)", () => {
       const rows = [...byId.entries()];
       lookupStore.similaritySearchVectorWithScore = async (q: number[], k: number) =>
         rows
-          .map(([id, v]) => [new Document({ pageContent: id, metadata: { source: id }, id }), v.reduce((s, x, i) => s + x * q[i], 0)] as [Document, number])
+          .map(
+            ([id, v]) =>
+              [
+                new Document({ pageContent: id, metadata: { source: id }, id }),
+                v.reduce((s, x, i) => s + x * q[i], 0),
+              ] as [Document, number],
+          )
           .sort((a, b) => b[1] - a[1])
           .slice(0, k);
-      const mmr = await new MultimodalRetriever({ vectorStore: lookupStore, k: 2, fetchK: 4, searchType: "mmr" }).invoke("red circle");
+      const mmr = await new MultimodalRetriever({
+        vectorStore: lookupStore,
+        k: 2,
+        fetchK: 4,
+        searchType: "mmr",
+      }).invoke("red circle");
       expect(mmr).toHaveLength(2);
       expect(asked).toHaveLength(1);
       expect(asked[0]).toHaveLength(4);
@@ -278,7 +341,10 @@ describe("MultimodalRetriever (toy vectors)", () => {
 
     it("is refused at construction for a store without a vector lookup", async () => {
       const { store } = await makeStore();
-      const bare = { embeddings: store.embeddings, similaritySearchVectorWithScore: store.similaritySearchVectorWithScore.bind(store) };
+      const bare = {
+        embeddings: store.embeddings,
+        similaritySearchVectorWithScore: store.similaritySearchVectorWithScore.bind(store),
+      };
       expect(() => new MultimodalRetriever({ vectorStore: bare as never, searchType: "mmr" })).toThrow(
         /searchType "mmr" needs the stored vectors of the candidates: use a store with getVectorsById\(ids: string\[\]\)/,
       );
@@ -310,7 +376,13 @@ describe("MultimodalRetriever (toy vectors)", () => {
     }
 
     it("attaches data URIs with the sniffed mime type, or says why not", async () => {
-      const store = await storeWithSources([join(dir, "a.png"), join(dir, "b.bin"), join(dir, "c.txt"), join(dir, "gone.png"), undefined]);
+      const store = await storeWithSources([
+        join(dir, "a.png"),
+        join(dir, "b.bin"),
+        join(dir, "c.txt"),
+        join(dir, "gone.png"),
+        undefined,
+      ]);
       const docs = await new MultimodalRetriever({ vectorStore: store, k: 5, includeImageData: true }).invoke("red");
       const bySource = new Map(docs.map((d) => [d.metadata.source, d.metadata]));
       expect(bySource.get(join(dir, "a.png"))!.imageDataUri).toBe(`data:image/png;base64,${png.toString("base64")}`);
@@ -326,7 +398,11 @@ describe("MultimodalRetriever (toy vectors)", () => {
       const [plain] = await new MultimodalRetriever({ vectorStore: store }).invoke("red");
       expect(plain.metadata).not.toHaveProperty("imageDataUri");
       expect(plain.metadata).not.toHaveProperty("imageDataError");
-      const [small] = await new MultimodalRetriever({ vectorStore: store, includeImageData: true, imageDataMaxBytes: 8 }).invoke("red");
+      const [small] = await new MultimodalRetriever({
+        vectorStore: store,
+        includeImageData: true,
+        imageDataMaxBytes: 8,
+      }).invoke("red");
       expect(small.metadata.imageDataError).toBe(`image is ${png.length} bytes, more than imageDataMaxBytes (8)`);
     });
   });

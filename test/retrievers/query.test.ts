@@ -168,10 +168,19 @@ describe("normalizeQuery", () => {
     [{ positive: [], negative: [] }, /Empty query/],
     [{ positve: ["red"] }, /Unexpected field "positve" in query/],
     [{ positive: "red" }, /Expected an array for query.positive but received the string "red"/],
-    [{ terms: ["red"] }, /Expected \{ text, weight \} or \{ image, weight \} for query.terms\[0\] but received a string/],
-    [{ terms: [{ text: "red", image: "a.jpg" }] }, /exactly one of text or image in query.terms\[0\] but received both/],
+    [
+      { terms: ["red"] },
+      /Expected \{ text, weight \} or \{ image, weight \} for query.terms\[0\] but received a string/,
+    ],
+    [
+      { terms: [{ text: "red", image: "a.jpg" }] },
+      /exactly one of text or image in query.terms\[0\] but received both/,
+    ],
     [{ negative: [{ weight: 2 }] }, /exactly one of text or image in query.negative\[0\] but received neither/],
-    [{ terms: [{ text: "red", weight: Number.NaN }] }, /Expected a finite number for query.terms\[0\].weight but received NaN/],
+    [
+      { terms: [{ text: "red", weight: Number.NaN }] },
+      /Expected a finite number for query.terms\[0\].weight but received NaN/,
+    ],
     [{ terms: [{ text: "red", weight: "2" }] }, /query.terms\[0\].weight but received the string "2"/],
     [{ positive: ["  "] }, /Empty text in query.positive\[0\]/],
     [{ text: 5 }, /Expected a string for query.text but received 5/],
@@ -186,9 +195,9 @@ describe("describeQuery", () => {
   it("keeps strings and shows images by path or size, never their bytes", () => {
     expect(describeQuery("red - blue")).toBe("red - blue");
     expect(describeQuery({ image: Buffer.alloc(5000) })).toBe("image:<bytes, 5000>");
-    expect(
-      describeQuery({ positive: [{ image: "a.jpg" }, "snow"], negative: [{ text: "people", weight: 0.5 }] }),
-    ).toBe("image:a.jpg + snow - 0.5*people");
+    expect(describeQuery({ positive: [{ image: "a.jpg" }, "snow"], negative: [{ text: "people", weight: 0.5 }] })).toBe(
+      "image:a.jpg + snow - 0.5*people",
+    );
     expect(describeQuery({ image: `data:image/png;base64,${"A".repeat(100)}` })).toBe("image:<data URI, 122 chars>");
     expect(describeQuery({ text: "a - b" })).toBe('"a - b"');
   });

@@ -62,10 +62,14 @@ beforeAll(async () => {
   const indexed = await runCli(["index", photos, "--index", join(dir, "index"), "--model", TINY_CLIP, "--json"]);
   expect(indexed.code, indexed.stderr).toBe(0);
 
-  server = spawn(process.execPath, [CLI, "serve", "--index", join(dir, "index"), "--port", "0", "--max-upload-mb", "1"], {
-    env: cliEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  server = spawn(
+    process.execPath,
+    [CLI, "serve", "--index", join(dir, "index"), "--port", "0", "--max-upload-mb", "1"],
+    {
+      env: cliEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let output = "";
   base = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
@@ -96,11 +100,14 @@ afterAll(async () => {
 /** A raw HTTP request: the path is sent exactly as given (fetch would resolve "../"). */
 function raw(path: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}) {
   return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
-    const req = request({ host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: options.headers }, (res) => {
-      let body = "";
-      res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status: res.statusCode!, body, headers: res.headers }));
-    });
+    const req = request(
+      { host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: options.headers },
+      (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+      },
+    );
     req.on("error", reject);
     req.end(options.body);
   });
@@ -124,7 +131,9 @@ describe("serve: HTTP", () => {
       expect(res.status, path).toBeLessThan(500);
       expect(res.body).not.toMatch(/root:|"name"/);
     }
-    const { results } = (await (await fetch(`${base}api/search?q=a%20red%20circle&k=1`)).json()) as { results: (Hit & { image: string; thumb: string })[] };
+    const { results } = (await (await fetch(`${base}api/search?q=a%20red%20circle&k=1`)).json()) as {
+      results: (Hit & { image: string; thumb: string })[];
+    };
     const image = await fetch(new URL(results[0].image, base));
     expect(image.status).toBe(200);
     expect(image.headers.get("content-type")).toBe("image/png");
@@ -135,7 +144,11 @@ describe("serve: HTTP", () => {
 
   it("refuses oversized uploads with 413, whether announced or streamed", async () => {
     const big = Buffer.alloc(MAX_UPLOAD + 1, 7);
-    const announced = await raw("/api/search-image", { method: "POST", headers: { "Content-Type": "image/png", "Content-Length": String(big.length) }, body: big });
+    const announced = await raw("/api/search-image", {
+      method: "POST",
+      headers: { "Content-Type": "image/png", "Content-Length": String(big.length) },
+      body: big,
+    });
     expect(announced.status).toBe(413);
     expect(JSON.parse(announced.body).error).toContain("too large");
 
@@ -157,7 +170,11 @@ describe("serve: HTTP", () => {
   });
 
   it("never fetches or reads what a query names, and answers only to its own host name", async () => {
-    for (const q of ["image:http://example.com/cat.jpg", "image:/etc/passwd + red", "image:" + join(photos, "red-circle-1.png")]) {
+    for (const q of [
+      "image:http://example.com/cat.jpg",
+      "image:/etc/passwd + red",
+      "image:" + join(photos, "red-circle-1.png"),
+    ]) {
       const res = await fetch(`${base}api/search?q=${encodeURIComponent(q)}`);
       expect(res.status, q).toBe(400);
     }
@@ -172,7 +189,8 @@ describe("serve: HTTP", () => {
 });
 
 const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`serve.int.test.ts: ${CHROMIUM} is missing (apt-get install chromium), so the browser test cannot run`);
+if (!hasChromium)
+  console.warn(`serve.int.test.ts: ${CHROMIUM} is missing (apt-get install chromium), so the browser test cannot run`);
 
 describe.skipIf(!hasChromium)("serve: the page in Chromium", () => {
   it("searches by text, by uploaded image and by 'more like this', and shows duplicates", async () => {
@@ -182,15 +200,23 @@ describe.skipIf(!hasChromium)("serve: the page in Chromium", () => {
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const foreign: string[] = [];
       page.on("request", (r) => {
-        if (!r.url().startsWith(base) && !r.url().startsWith("blob:") && !r.url().startsWith("data:")) foreign.push(r.url());
+        if (!r.url().startsWith(base) && !r.url().startsWith("blob:") && !r.url().startsWith("data:"))
+          foreign.push(r.url());
       });
       await page.goto(base);
       await page.getByText(/8 images indexed/).waitFor();
 
       const cards = page.locator("#results .result");
-      const paths = async () => (await cards.evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.path!))).map((p) => p.slice(photos.length + 1));
+      const paths = async () =>
+        (await cards.evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.path!))).map((p) =>
+          p.slice(photos.length + 1),
+        );
       const thumbnailsLoaded = () =>
-        cards.locator("img").evaluateAll((imgs) => imgs.every((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0));
+        cards
+          .locator("img")
+          .evaluateAll((imgs) =>
+            imgs.every((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0),
+          );
 
       // Text search: the two red circles come first, with thumbnails and scores.
       await page.fill("#query", "a red circle");
@@ -204,7 +230,10 @@ describe.skipIf(!hasChromium)("serve: the page in Chromium", () => {
 
       // Upload an image that is not in the index: the similar ones come back.
       const query = join(dir, "query-blue-square.png");
-      await writeFile(query, await renderShape({ colour: "blue", shape: "square", seed: 499, width: 300, height: 260 }));
+      await writeFile(
+        query,
+        await renderShape({ colour: "blue", shape: "square", seed: 499, width: 300, height: 260 }),
+      );
       await page.setInputFiles("#upload", query);
       await page.getByText(/results for images like query-blue-square\.png/).waitFor();
       expect((await paths()).slice(0, 2).sort()).toEqual(["blue-square-1.png", "blue-square-2.png"]);
@@ -212,7 +241,9 @@ describe.skipIf(!hasChromium)("serve: the page in Chromium", () => {
       await page.screenshot({ path: join(ARTIFACTS, "serve-upload.png"), fullPage: true });
 
       // Drag and drop an image file onto the page.
-      const dropped = (await renderShape({ colour: "yellow", shape: "star", seed: 498, width: 260, height: 260 })).toString("base64");
+      const dropped = (
+        await renderShape({ colour: "yellow", shape: "star", seed: 498, width: 260, height: 260 })
+      ).toString("base64");
       const dataTransfer = await page.evaluateHandle((b64) => {
         const transfer = new DataTransfer();
         const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -244,15 +275,26 @@ describe.skipIf(!hasChromium)("serve: the page in Chromium", () => {
       // Duplicates: the byte-identical copy is listed with its original.
       // The tab loads groups at the default similarity (0.95); at 1 only the byte-identical copy is left.
       await page.click("#tab-duplicates");
-      await page.locator("#duplicates-status").filter({ hasText: /groups?\.$|No duplicates/ }).waitFor();
+      await page
+        .locator("#duplicates-status")
+        .filter({ hasText: /groups?\.$|No duplicates/ })
+        .waitFor();
       await page.screenshot({ path: join(ARTIFACTS, "serve-duplicates.png"), fullPage: true });
       await page.fill("#threshold", "1");
       await page.click("#duplicates-form button");
-      await page.locator("#duplicates-status").filter({ hasText: /^1 group\.$/ }).waitFor();
+      await page
+        .locator("#duplicates-status")
+        .filter({ hasText: /^1 group\.$/ })
+        .waitFor();
       const group = page.locator(".group");
       expect(await group.locator("h2").textContent()).toBe("Group 1: 2 files, similarity 1.000");
-      const groupPaths = await group.locator(".result").evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.path!));
-      expect(groupPaths.map((p) => p.slice(photos.length + 1)).sort()).toEqual(["copy-of-yellow-star.png", "yellow-star-1.png"]);
+      const groupPaths = await group
+        .locator(".result")
+        .evaluateAll((nodes) => nodes.map((n) => (n as HTMLElement).dataset.path!));
+      expect(groupPaths.map((p) => p.slice(photos.length + 1)).sort()).toEqual([
+        "copy-of-yellow-star.png",
+        "yellow-star-1.png",
+      ]);
 
       expect(foreign).toEqual([]);
     } finally {
@@ -263,13 +305,20 @@ describe.skipIf(!hasChromium)("serve: the page in Chromium", () => {
 
 describe("serve: while the index changes", () => {
   it("serves a re-indexed folder without a restart", async () => {
-    await writeFile(join(photos, "purple-circle.png"), await renderShape({ colour: "purple", shape: "circle", seed: 497 }));
+    await writeFile(
+      join(photos, "purple-circle.png"),
+      await renderShape({ colour: "purple", shape: "circle", seed: 497 }),
+    );
     const indexed = await runCli(["index", photos, "--index", join(dir, "index"), "--json"]);
     expect(parseJson(indexed)).toMatchObject({ added: 1, entries: 9 });
     await expect
-      .poll(async () => ((await (await fetch(`${base}api/info`)).json()) as { entries: number }).entries, { timeout: 10_000 })
+      .poll(async () => ((await (await fetch(`${base}api/info`)).json()) as { entries: number }).entries, {
+        timeout: 10_000,
+      })
       .toBe(9);
-    const { results } = (await (await fetch(`${base}api/search?q=a%20purple%20circle&k=1`)).json()) as { results: Hit[] };
+    const { results } = (await (await fetch(`${base}api/search?q=a%20purple%20circle&k=1`)).json()) as {
+      results: Hit[];
+    };
     expect(results[0].path).toBe(join(photos, "purple-circle.png"));
   });
 });

@@ -4,7 +4,11 @@ import { toJsonSchema } from "@langchain/core/utils/json_schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageEmbeddings } from "../../src/index.js";
 import { MultimodalRetriever } from "../../src/retrievers/multimodal_retriever.js";
-import { DEFAULT_IMAGE_SEARCH_DESCRIPTION, createImageSearchTool, type ImageSearchToolResult } from "../../src/tools/image_search_tool.js";
+import {
+  DEFAULT_IMAGE_SEARCH_DESCRIPTION,
+  createImageSearchTool,
+  type ImageSearchToolResult,
+} from "../../src/tools/image_search_tool.js";
 import { TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { type GalleryImage, type IndexedGallery, indexGallery, writeGallery } from "../retrievers/gallery.js";
 
@@ -36,7 +40,10 @@ describe("createImageSearchTool", () => {
     const tool = createImageSearchTool(retriever);
     expect(tool.name).toBe("image_search");
     expect(tool.description).toBe(DEFAULT_IMAGE_SEARCH_DESCRIPTION);
-    const schema = toJsonSchema(tool.schema) as { properties: Record<string, { type: string; minimum?: number; maximum?: number }>; required: string[] };
+    const schema = toJsonSchema(tool.schema) as {
+      properties: Record<string, { type: string; minimum?: number; maximum?: number }>;
+      required: string[];
+    };
     expect(Object.keys(schema.properties).sort()).toEqual(["imagePath", "k", "query"]);
     expect(schema.required).toEqual(["query"]);
     expect(schema.properties.query.type).toBe("string");
@@ -65,7 +72,9 @@ describe("createImageSearchTool", () => {
   });
 
   it("leaves big metadata values and image data out of the JSON", async () => {
-    const withData = createImageSearchTool(retriever.withSearchOptions({ includeImageData: true, k: 24 * 3 }), { maxK: 100 });
+    const withData = createImageSearchTool(retriever.withSearchOptions({ includeImageData: true, k: 24 * 3 }), {
+      maxK: 100,
+    });
     const content = (await withData.invoke({ query: "red circle" })) as unknown as string;
     expect(content).not.toContain("data:image");
     expect(content).not.toContain("xxxxxxxxxx");
@@ -98,7 +107,9 @@ describe("createImageSearchTool", () => {
 
   it("reports malformed queries and unreadable images as JSON errors the model can act on", async () => {
     const tool = createImageSearchTool(retriever);
-    expect((await run(tool, { query: "red +" })).error).toMatch(/^Malformed query "red \+": expected a term after "\+"/);
+    expect((await run(tool, { query: "red +" })).error).toMatch(
+      /^Malformed query "red \+": expected a term after "\+"/,
+    );
     expect((await run(tool, { query: "   " })).error).toBe("Empty query: give a query, an imagePath, or both");
     expect((await run(tool, { query: "", imagePath: "/no/such/image.png" })).error).toBe(
       "Cannot embed image /no/such/image.png: no such file",
@@ -107,18 +118,27 @@ describe("createImageSearchTool", () => {
 
   it("gives the full Documents as the ToolMessage artifact when called with a tool call", async () => {
     const tool = createImageSearchTool(retriever.withSearchOptions({ includeImageData: true }));
-    const message = await tool.invoke({ type: "tool_call", id: "call_1", name: "image_search", args: { query: "orange circle", k: 2 } });
+    const message = await tool.invoke({
+      type: "tool_call",
+      id: "call_1",
+      name: "image_search",
+      args: { query: "orange circle", k: 2 },
+    });
     expect(message).toBeInstanceOf(ToolMessage);
     expect(message.tool_call_id).toBe("call_1");
     const content = JSON.parse(message.content as string) as ImageSearchToolResult[];
     expect(content).toHaveLength(2);
     expect(message.artifact).toHaveLength(2);
     expect(message.artifact[0].metadata.imageDataUri).toMatch(/^data:image\/png;base64,/);
-    expect(message.artifact.map((d: { metadata: { source: string } }) => d.metadata.source)).toEqual(content.map((r) => r.source));
+    expect(message.artifact.map((d: { metadata: { source: string } }) => d.metadata.source)).toEqual(
+      content.map((r) => r.source),
+    );
   });
 
   it("validates its options", () => {
-    expect(() => createImageSearchTool(retriever, { maxK: 0 })).toThrow("Expected positive integer for maxK but received 0");
+    expect(() => createImageSearchTool(retriever, { maxK: 0 })).toThrow(
+      "Expected positive integer for maxK but received 0",
+    );
     expect(() => createImageSearchTool(retriever, { name: "image search" })).toThrow(
       'Expected a tool name of 1 to 64 letters, digits, _ or - but received "image search"',
     );

@@ -18,7 +18,11 @@ function randomRows(n: number, d: number, random: () => number, unit = true): Fl
 }
 
 /** The largest relative error between `analytic` and central differences of `f` at `x`. */
-async function maxRelativeError(f: (x: Float64Array) => number | Promise<number>, x: Float64Array, analytic: Float64Array): Promise<number> {
+async function maxRelativeError(
+  f: (x: Float64Array) => number | Promise<number>,
+  x: Float64Array,
+  analytic: Float64Array,
+): Promise<number> {
   let worst = 0;
   for (let i = 0; i < x.length; i++) {
     const keep = x[i];
@@ -38,7 +42,12 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
   const random = rng(11);
   const d = 6;
   const rows = randomRows(8, d, random);
-  const triplets: Triplet[] = [[0, 1, 2], [3, 4, 5], [6, 7, 0], [1, 3, 6]];
+  const triplets: Triplet[] = [
+    [0, 1, 2],
+    [3, 4, 5],
+    [6, 7, 0],
+    [1, 3, 6],
+  ];
 
   for (const distance of ["euclidean", "cosine"] as const) {
     it(`triplet loss, ${distance} distance`, async () => {
@@ -46,7 +55,9 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
       const margin = distance === "cosine" ? 2.5 : 2.1;
       const { grad, loss } = tripletLoss(rows, d, triplets, margin, distance);
       expect(loss).toBeGreaterThan(0);
-      expect(await maxRelativeError((x) => tripletLoss(x, d, triplets, margin, distance).loss, rows, grad)).toBeLessThan(1e-3);
+      expect(
+        await maxRelativeError((x) => tripletLoss(x, d, triplets, margin, distance).loss, rows, grad),
+      ).toBeLessThan(1e-3);
     });
   }
 
@@ -83,10 +94,16 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
   }
 
   it("computes the head's layers exactly: y = W2 relu(W1 x + b1) + b2, then y / |y|", async () => {
-    const head = new ProjectionHead({ kind: "mlp", inputDim: 2, hiddenDim: 2, outputDim: 2 }, Float64Array.from([1, 2, -1, 1, 0.5, -4, 3, 0, 0, 1, 1, 0]));
+    const head = new ProjectionHead(
+      { kind: "mlp", inputDim: 2, hiddenDim: 2, outputDim: 2 },
+      Float64Array.from([1, 2, -1, 1, 0.5, -4, 3, 0, 0, 1, 1, 0]),
+    );
     // hidden = relu([1*1 + 2*2 + 0.5, -1*1 + 1*2 - 4]) = relu([5.5, -3]) = [5.5, 0]; y = [3*5.5 + 1, 0 + 0] = [17.5, 0]
     expect(await head.apply([1, 2])).toEqual([1, 0]);
-    const linear = new ProjectionHead({ kind: "linear", inputDim: 2, outputDim: 2 }, Float64Array.from([3, 0, 0, 4, 0, 0]));
+    const linear = new ProjectionHead(
+      { kind: "linear", inputDim: 2, outputDim: 2 },
+      Float64Array.from([3, 0, 0, 4, 0, 0]),
+    );
     expect(await linear.apply([1, 1])).toEqual([0.6, 0.8]);
   });
 
@@ -103,10 +120,14 @@ describe("gradients against finite differences (relative error <= 1e-3)", () => 
     }
     const triplet = (z: Float64Array) => tripletLoss(z, 4, mined, 3, "euclidean");
     const gradTriplet = await head.backward(cache, triplet(cache.z).grad);
-    expect(await maxRelativeError(async () => triplet((await head.forward(x, 8)).z).loss, head.params, gradTriplet)).toBeLessThan(1e-3);
+    expect(
+      await maxRelativeError(async () => triplet((await head.forward(x, 8)).z).loss, head.params, gradTriplet),
+    ).toBeLessThan(1e-3);
 
     const nce = (z: Float64Array) => infoNceLoss(z, 4, 4, 0.2);
     const gradNce = await head.backward(cache, nce(cache.z).grad);
-    expect(await maxRelativeError(async () => nce((await head.forward(x, 8)).z).loss, head.params, gradNce)).toBeLessThan(1e-3);
+    expect(
+      await maxRelativeError(async () => nce((await head.forward(x, 8)).z).loss, head.params, gradNce),
+    ).toBeLessThan(1e-3);
   });
 });

@@ -6,11 +6,19 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageEmbeddings, ImageFaissStore, ProjectionHead, loadProjectionHead, saveProjectionHead } from "../../src/index.js";
+import {
+  ImageEmbeddings,
+  ImageFaissStore,
+  ProjectionHead,
+  loadProjectionHead,
+  saveProjectionHead,
+} from "../../src/index.js";
 import { seededRandom } from "../../src/training/random.js";
 import { FIXTURE_IMAGES, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 
-const IMAGES = ["red-circle-80.png", "blue-square-80.png", "green-triangle-800x600.jpg", "purple-star-600x800.jpg"].map((f) => join(FIXTURE_IMAGES, f));
+const IMAGES = ["red-circle-80.png", "blue-square-80.png", "green-triangle-800x600.jpg", "purple-star-600x800.jpg"].map(
+  (f) => join(FIXTURE_IMAGES, f),
+);
 
 describe("projection heads with tiny-clip", () => {
   let dir: string;
@@ -32,7 +40,16 @@ describe("projection heads with tiny-clip", () => {
 
   it("saves a versioned JSON file that reloads to the same weights and id", async () => {
     const file = JSON.parse(await readFile(headPath, "utf8"));
-    expect(file).toMatchObject({ format: "langchain-image-embeddings/projection-head", version: 1, kind: "mlp", inputDim: 64, hiddenDim: 48, outputDim: 32, id: head.id, training: { note: "random test head" } });
+    expect(file).toMatchObject({
+      format: "langchain-image-embeddings/projection-head",
+      version: 1,
+      kind: "mlp",
+      inputDim: 64,
+      hiddenDim: 48,
+      outputDim: 32,
+      id: head.id,
+      training: { note: "random test head" },
+    });
     const again = loadProjectionHead(headPath);
     expect(Array.from(again.params)).toEqual(Array.from(head.params));
     expect(again.id).toBe(head.id);
@@ -61,10 +78,15 @@ describe("projection heads with tiny-clip", () => {
     const store = await ImageFaissStore.fromImages(IMAGES, embeddings);
     const index = join(dir, "index");
     await store.save(index);
-    const manifest = JSON.parse(await readFile(join(index, (await readFile(join(index, "CURRENT"), "utf8")).trim(), "manifest.json"), "utf8"));
+    const manifest = JSON.parse(
+      await readFile(join(index, (await readFile(join(index, "CURRENT"), "utf8")).trim(), "manifest.json"), "utf8"),
+    );
     expect(manifest).toMatchObject({ projectionHead: head.id, dimension: 32 });
 
-    const loaded = await ImageFaissStore.load(index, new ImageEmbeddings({ model: TINY_CLIP, projectionHead: loadProjectionHead(headPath) }));
+    const loaded = await ImageFaissStore.load(
+      index,
+      new ImageEmbeddings({ model: TINY_CLIP, projectionHead: loadProjectionHead(headPath) }),
+    );
     for (const image of IMAGES) {
       const [[doc, score]] = await loaded.similaritySearchVectorWithScore(await embeddings.embedImage(image), 1);
       expect(doc.metadata.source).toBe(image);
@@ -74,8 +96,13 @@ describe("projection heads with tiny-clip", () => {
 
   it("refuses to load a store with a different head, or with none", async () => {
     const index = join(dir, "index");
-    const other = ProjectionHead.initialised({ kind: "mlp", inputDim: 64, hiddenDim: 48, outputDim: 32 }, seededRandom(5));
-    await expect(ImageFaissStore.load(index, new ImageEmbeddings({ model: TINY_CLIP, projectionHead: other }))).rejects.toThrow(
+    const other = ProjectionHead.initialised(
+      { kind: "mlp", inputDim: 64, hiddenDim: 48, outputDim: 32 },
+      seededRandom(5),
+    );
+    await expect(
+      ImageFaissStore.load(index, new ImageEmbeddings({ model: TINY_CLIP, projectionHead: other })),
+    ).rejects.toThrow(
       new RegExp(`built with projection head ${head.id}, but these embeddings use projection head ${other.id}`),
     );
     await expect(ImageFaissStore.load(index, plain)).rejects.toThrow(/but these embeddings use no projection head/);
@@ -84,12 +111,27 @@ describe("projection heads with tiny-clip", () => {
   it("names a bad head file and a head that does not fit the model", async () => {
     const bad = join(dir, "bad.json");
     await writeFile(bad, JSON.stringify({ format: "something-else" }));
-    expect(() => new ImageEmbeddings({ model: TINY_CLIP, projectionHead: bad })).toThrow(/bad\.json is not a projection head file/);
-    expect(() => new ImageEmbeddings({ model: TINY_CLIP, projectionHead: join(dir, "missing.json") })).toThrow(/Cannot read the projection head .*missing\.json/);
+    expect(() => new ImageEmbeddings({ model: TINY_CLIP, projectionHead: bad })).toThrow(
+      /bad\.json is not a projection head file/,
+    );
+    expect(() => new ImageEmbeddings({ model: TINY_CLIP, projectionHead: join(dir, "missing.json") })).toThrow(
+      /Cannot read the projection head .*missing\.json/,
+    );
     const file = JSON.parse(await readFile(headPath, "utf8"));
-    await writeFile(bad, JSON.stringify({ ...file, params: Buffer.alloc(file.params.length).toString("base64").slice(0, file.params.length) }));
+    await writeFile(
+      bad,
+      JSON.stringify({
+        ...file,
+        params: Buffer.alloc(file.params.length).toString("base64").slice(0, file.params.length),
+      }),
+    );
     expect(() => new ImageEmbeddings({ model: TINY_CLIP, projectionHead: bad })).toThrow(/damaged/);
-    const wrongSize = new ImageEmbeddings({ model: TINY_CLIP, projectionHead: new ProjectionHead({ kind: "linear", inputDim: 512, outputDim: 8 }) });
-    await expect(wrongSize.embedImage(IMAGES[0])).rejects.toThrow(/takes 512-d vectors, but model ".*tiny-clip" makes 64-d vectors/);
+    const wrongSize = new ImageEmbeddings({
+      model: TINY_CLIP,
+      projectionHead: new ProjectionHead({ kind: "linear", inputDim: 512, outputDim: 8 }),
+    });
+    await expect(wrongSize.embedImage(IMAGES[0])).rejects.toThrow(
+      /takes 512-d vectors, but model ".*tiny-clip" makes 64-d vectors/,
+    );
   });
 });

@@ -30,13 +30,19 @@ describe("matrix engines", () => {
     // [1 2 3; 4 5 6] · [1 0; 0 1; 1 1] = [4 5; 10 11]
     const a = Float64Array.from([1, 2, 3, 4, 5, 6]);
     const b = Float64Array.from([1, 0, 0, 1, 1, 1]);
-    for (const engine of [exactEngine, onnxEngine]) expect(Array.from(await engine.multiply(a, b, 2, 3, 2))).toEqual([4, 5, 10, 11]);
+    for (const engine of [exactEngine, onnxEngine])
+      expect(Array.from(await engine.multiply(a, b, 2, 3, 2))).toEqual([4, 5, 10, 11]);
     expect(Array.from(transpose(a, 2, 3))).toEqual([1, 4, 2, 5, 3, 6]);
     expect(onnxEngine.adopt(a)).toBeInstanceOf(Float32Array);
     expect(exactEngine.adopt(a)).toBe(a);
   });
 
-  for (const [m, k, n] of [[1, 512, 512], [64, 512, 512], [512, 64, 512], [7, 13, 3]]) {
+  for (const [m, k, n] of [
+    [1, 512, 512],
+    [64, 512, 512],
+    [512, 64, 512],
+    [7, 13, 3],
+  ]) {
     it(`onnxruntime's product agrees with the exact one, ${m}×${k} · ${k}×${n}`, async () => {
       const random = seededRandom(m * 31 + n);
       const a = randomMatrix(m * k, random);
@@ -50,7 +56,10 @@ describe("matrix engines", () => {
   }
 
   it("gives a head's outputs and gradients to float32 precision (mlp 96 → 80 → 48, 40 rows)", async () => {
-    const head = ProjectionHead.initialised({ kind: "mlp", inputDim: 96, hiddenDim: 80, outputDim: 48 }, seededRandom(1));
+    const head = ProjectionHead.initialised(
+      { kind: "mlp", inputDim: 96, hiddenDim: 80, outputDim: 48 },
+      seededRandom(1),
+    );
     const x = randomMatrix(40 * 96, seededRandom(2));
     const dz = randomMatrix(40 * 48, seededRandom(3));
     const [exact, fast] = [await head.forward(x, 40, exactEngine), await head.forward(x, 40, onnxEngine)];
@@ -72,7 +81,10 @@ describe("matrix engines", () => {
     const fast = await head32.forward(Float32Array.from(x), 40, onnxEngine);
     expect(fast.z).toBeInstanceOf(Float32Array);
     expect(relativeError(fast.z, exact.z)).toBeLessThan(1e-5);
-    const [exactGrad, fastGrad] = [await head64.backward(exact, dz), await head32.backward(fast, Float32Array.from(dz))];
+    const [exactGrad, fastGrad] = [
+      await head64.backward(exact, dz),
+      await head32.backward(fast, Float32Array.from(dz)),
+    ];
     expect(fastGrad).toBeInstanceOf(Float32Array);
     expect(relativeError(fastGrad, exactGrad)).toBeLessThan(1e-4);
   });
@@ -90,7 +102,10 @@ describe("matrix engines", () => {
       const labels = Array.from({ length: n }, (_, i) => i % 6);
       const gram = await onnxEngine.multiply(rows, transpose(rows, n, d), n, d, n);
       const fromGram = distancesFromGram(gram, n, distance);
-      expect(fromGram[0 * n + 1]).toBeCloseTo(distance === "cosine" ? 1 - dot(rows, d, 0, 1) : Math.sqrt(2 - 2 * dot(rows, d, 0, 1)), 5);
+      expect(fromGram[0 * n + 1]).toBeCloseTo(
+        distance === "cosine" ? 1 - dot(rows, d, 0, 1) : Math.sqrt(2 - 2 * dot(rows, d, 0, 1)),
+        5,
+      );
       expect(fromGram[5 * n + 5]).toBeCloseTo(0, 3);
       const mined = batchHardTriplets(rows, d, labels, distance, fromGram);
       expect(mined).toHaveLength(n);

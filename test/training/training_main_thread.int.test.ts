@@ -26,8 +26,12 @@ describe("training on the main thread", () => {
     expect(trained.validation).toBeGreaterThanOrEqual(0.9);
     // The models still run after training here.
     expect(await embeddings.embedQuery("a red circle")).toEqual(text);
-    await expect(trainProjectionHead({ data: { examples: weakEmbeddings(20, 5) }, loss: { type: "triplet" }, inference: "worker" })).rejects.toThrow(
-      /already runs models with inference: "main"/,
-    );
+    await expect(
+      trainProjectionHead({
+        data: { examples: weakEmbeddings(20, 5) },
+        loss: { type: "triplet" },
+        inference: "worker",
+      }),
+    ).rejects.toThrow(/already runs models with inference: "main"/);
   });
 });

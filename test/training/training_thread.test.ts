@@ -34,6 +34,8 @@ describe("training thread", () => {
 
   it("brings the worker's errors back with their type and message", async () => {
     const oneClass = weakEmbeddings(10, 1).map((e) => ({ ...e, label: e.label === "class-0" ? "a" : "a" }));
-    await expect(trainProjectionHead({ data: { examples: oneClass }, loss: { type: "triplet" } })).rejects.toThrow(RangeError);
+    await expect(trainProjectionHead({ data: { examples: oneClass }, loss: { type: "triplet" } })).rejects.toThrow(
+      RangeError,
+    );
   });
 });

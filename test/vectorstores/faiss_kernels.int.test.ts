@@ -22,11 +22,17 @@ describe("faiss-node's distance kernels", () => {
     const built = JSON.parse(readFileSync(record, "utf8")) as { kernels: string; lib: string; why?: string };
     const unsupported = execFileSync(
       process.execPath,
-      ["--input-type=module", "-e", "const m = await import('./scripts/faiss-node/simd-kernels.mjs'); console.log(JSON.stringify(m.cpuUnsupported()))"],
+      [
+        "--input-type=module",
+        "-e",
+        "const m = await import('./scripts/faiss-node/simd-kernels.mjs'); console.log(JSON.stringify(m.cpuUnsupported()))",
+      ],
       { cwd: ROOT, encoding: "utf8" },
     );
     const cpuCanRunThem = JSON.parse(unsupported) === null && built.lib.endsWith(".a");
-    expect({ kernels: built.kernels, why: built.why }).toEqual(cpuCanRunThem ? { kernels: "avx2", why: undefined } : expect.objectContaining({ kernels: "generic" }));
+    expect({ kernels: built.kernels, why: built.why }).toEqual(
+      cpuCanRunThem ? { kernels: "avx2", why: undefined } : expect.objectContaining({ kernels: "generic" }),
+    );
   });
 
   it("give the inner products and squared L2 distances of plain arithmetic", async () => {

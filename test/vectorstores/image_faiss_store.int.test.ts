@@ -39,7 +39,14 @@ describe("ImageFaissStore", () => {
     const [[doc]] = await store.similaritySearchVectorWithScore(await embeddings.embedImage(paths[1]), 1);
     expect(doc.id).toBe(ids[1]);
     expect(doc.pageContent).toBe(paths[1]);
-    expect(doc.metadata).toMatchObject({ source: paths[1], album: "shapes", width: 256, height: 256, format: "png", modality: "image" });
+    expect(doc.metadata).toMatchObject({
+      source: paths[1],
+      album: "shapes",
+      width: 256,
+      height: 256,
+      format: "png",
+      modality: "image",
+    });
     expect(doc.metadata.contentHash).toBe(ids[1]);
   });
 
@@ -80,12 +87,17 @@ describe("ImageFaissStore", () => {
     expect(failures[0]).toBeInstanceOf(ImageInputError);
     expect(failures[0].message).toContain("missing.png: no such file");
     expect(store.size).toBe(2);
-    await expect(store.addImages([paths[2], join(dir, "missing.png")], { failFast: true })).rejects.toThrow(/missing\.png/);
+    await expect(store.addImages([paths[2], join(dir, "missing.png")], { failFast: true })).rejects.toThrow(
+      /missing\.png/,
+    );
     expect(store.size).toBe(2);
   });
 
   it("builds a store with fromImages, rejecting with every bad input named", async () => {
-    const store = await ImageFaissStore.fromImages(paths.slice(0, 4), embeddings, { indexType: "HNSW16", metadatas: { set: "a" } });
+    const store = await ImageFaissStore.fromImages(paths.slice(0, 4), embeddings, {
+      indexType: "HNSW16",
+      metadatas: { set: "a" },
+    });
     expect(store.size).toBe(4);
     expect(store.indexType).toBe("HNSW16");
     expect((await store.similaritySearch("x", 1))[0].metadata.set).toBe("a");
@@ -97,7 +109,10 @@ describe("ImageFaissStore", () => {
   it("keeps FaissStore's getMapping() (index position -> id) current through adds, upserts and deletes", async () => {
     const store = new ImageFaissStore(embeddings);
     const unit = (i: number) => Array.from({ length: 64 }, (_, j) => (j === i ? 1 : 0));
-    await store.addVectors([unit(0), unit(1), unit(2)], ["a", "b", "c"].map((id) => new Document({ pageContent: id, id })));
+    await store.addVectors(
+      [unit(0), unit(1), unit(2)],
+      ["a", "b", "c"].map((id) => new Document({ pageContent: id, id })),
+    );
     expect(store.getMapping()).toEqual({ 0: "a", 1: "b", 2: "c" });
     await store.addVectors([unit(3)], [new Document({ pageContent: "b2", id: "b" })]);
     expect(store.getMapping()).toEqual({ 0: "a", 2: "c", 3: "b" });
@@ -112,7 +127,9 @@ describe("ImageFaissStore", () => {
   it("holds text Documents beside images", async () => {
     const store = new ImageFaissStore(embeddings);
     await store.addImages(paths.slice(0, 6));
-    await store.addDocuments([new Document({ pageContent: "a photo of a red circle", metadata: { modality: "text" } })]);
+    await store.addDocuments([
+      new Document({ pageContent: "a photo of a red circle", metadata: { modality: "text" } }),
+    ]);
     const results = await store.similaritySearch("a photo of a red circle", 1);
     expect(results[0].metadata.modality).toBe("text");
   });
@@ -174,8 +191,12 @@ describe("ImageFaissStore", () => {
   it("refuses wrong dimensions and bad k with clear errors", async () => {
     const store = new ImageFaissStore(embeddings);
     await store.addImages(paths.slice(0, 2));
-    await expect(store.similaritySearchVectorWithScore([1, 2, 3], 1)).rejects.toThrow(/Query has 3 dimensions but the store holds \d+-d vectors/);
-    await expect(store.addVectors([[1, 2]], [new Document({ pageContent: "x" })])).rejects.toThrow(/Vector 0 has 2 dimensions/);
+    await expect(store.similaritySearchVectorWithScore([1, 2, 3], 1)).rejects.toThrow(
+      /Query has 3 dimensions but the store holds \d+-d vectors/,
+    );
+    await expect(store.addVectors([[1, 2]], [new Document({ pageContent: "x" })])).rejects.toThrow(
+      /Vector 0 has 2 dimensions/,
+    );
     await expect(store.similaritySearch("x", 0)).rejects.toThrow(/positive integer for k/);
     expect(() => new ImageFaissStore(embeddings, { metric: "dot" as never })).toThrow(/metric/);
     await expect(new ImageFaissStore(embeddings, { indexType: "Bogus7" }).addImages(paths.slice(0, 1))).rejects.toThrow(

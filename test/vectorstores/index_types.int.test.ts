@@ -18,7 +18,9 @@ function recall(found: string[][], truth: string[][]): number {
 describe("index types", () => {
   const vectors = clusteredVectors(10_000, 512, 7, 200, 0.04);
   const { documents, ids } = documentsFor(vectors);
-  const queries = clusteredVectors(100, 512, 99, 200, 0.04).map((q, i) => vectors[i * 97].map((x, j) => x + 0.5 * q[j] * 0.05));
+  const queries = clusteredVectors(100, 512, 99, 200, 0.04).map((q, i) =>
+    vectors[i * 97].map((x, j) => x + 0.5 * q[j] * 0.05),
+  );
 
   it("HNSW finds >= 0.95 of flat's top 10 over 10k vectors", async () => {
     const flat = new ImageFaissStore(noEmbeddings);

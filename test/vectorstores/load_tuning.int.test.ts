@@ -31,12 +31,18 @@ async function recallAt10(store: ImageFaissStore, exact: ImageFaissStore, querie
   return hits / (10 * queries.length);
 }
 
-const fileHash = async (path: string) => createHash("sha256").update(await readFile(path)).digest("hex");
-const savedIndex = async (dir: string) => join(dir, (await readFile(join(dir, "CURRENT"), "utf8")).trim(), "faiss.index");
+const fileHash = async (path: string) =>
+  createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
+const savedIndex = async (dir: string) =>
+  join(dir, (await readFile(join(dir, "CURRENT"), "utf8")).trim(), "faiss.index");
 /** Whether the index a store holds carries `tuning` already (no patch would change it). */
 const carries = (store: ImageFaissStore, tuning: Partial<SearchTuning>) => {
   const bytes = store.index.toBuffer();
-  return searchParamPatches((offset, length) => bytes.subarray(offset, offset + length), bytes.length, tuning).length === 0;
+  return (
+    searchParamPatches((offset, length) => bytes.subarray(offset, offset + length), bytes.length, tuning).length === 0
+  );
 };
 
 describe("search parameters at load", () => {
@@ -54,7 +60,11 @@ describe("search parameters at load", () => {
   afterAll(() => cleanup());
 
   /** A store of the first `count` vectors saved under `name`: its folder, its faiss.index, and that file's hash. */
-  async function savedStore(options: ConstructorParameters<typeof ImageFaissStore>[1], name: string, count = vectors.length) {
+  async function savedStore(
+    options: ConstructorParameters<typeof ImageFaissStore>[1],
+    name: string,
+    count = vectors.length,
+  ) {
     const store = new ImageFaissStore(noEmbeddings, options);
     await store.addVectors(vectors.slice(0, count), documents.slice(0, count), { ids: ids.slice(0, count) });
     const target = join(dir, name);
@@ -70,7 +80,10 @@ describe("search parameters at load", () => {
     const wide = await ImageFaissStore.load(target, noEmbeddings, { efSearch: 500 });
     expect(carries(narrow, { efSearch: 10 })).toBe(true);
     expect(carries(wide, { efSearch: 500 })).toBe(true);
-    const [narrowRecall, wideRecall] = [await recallAt10(narrow, exact, queries), await recallAt10(wide, exact, queries)];
+    const [narrowRecall, wideRecall] = [
+      await recallAt10(narrow, exact, queries),
+      await recallAt10(wide, exact, queries),
+    ];
     console.log(`HNSW4 over 3k uniform 32-d vectors, recall@10: efSearch 10 → ${narrowRecall}, 500 → ${wideRecall}`);
     expect(wideRecall).toBeGreaterThanOrEqual(0.98);
     expect(narrowRecall).toBeLessThan(wideRecall - 0.1);
@@ -80,7 +93,11 @@ describe("search parameters at load", () => {
   }, 60_000);
 
   it("IVF: nprobe given to load changes recall; the saved file is untouched", async () => {
-    const { target, file, hash: before } = await savedStore({ indexType: "IVF32,Flat", ivfTrainSize: 2_000, nprobe: 1 }, "ivf");
+    const {
+      target,
+      file,
+      hash: before,
+    } = await savedStore({ indexType: "IVF32,Flat", ivfTrainSize: 2_000, nprobe: 1 }, "ivf");
 
     const one = await ImageFaissStore.load(target, noEmbeddings);
     expect(carries(one, { nprobe: 1 })).toBe(true);

@@ -37,7 +37,9 @@ describe("ImageFaissStore without faiss-node", () => {
       ["--import", "tsx", "--import", join(dir, "register.mjs"), join(ROOT, "test/helpers/store_without_faiss.ts")],
       { cwd: ROOT },
     );
-    expect(stdout).toContain('MissingDependencyError: Could not load "faiss-node" (Cannot find package \'faiss-node\')');
+    expect(stdout).toContain(
+      "MissingDependencyError: Could not load \"faiss-node\" (Cannot find package 'faiss-node')",
+    );
     expect(stdout).toContain("npm install faiss-node");
     expect(stdout).toContain("sudo apt-get install libfaiss-dev");
     expect(stdout).toContain("scripts/install-faiss-node.mjs");

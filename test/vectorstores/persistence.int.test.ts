@@ -89,7 +89,9 @@ describe("ImageFaissStore persistence", () => {
     await expect(ImageFaissStore.load(join(dir, "wrong-dim"), embeddings)).rejects.toThrow(
       `holds ${dim + 3}-d vectors, but model "${TINY_CLIP}" makes ${dim}-d vectors`,
     );
-    await expect(ImageFaissStore.load(join(dir, "nothing-here"), embeddings)).rejects.toThrow(/No saved ImageFaissStore/);
+    await expect(ImageFaissStore.load(join(dir, "nothing-here"), embeddings)).rejects.toThrow(
+      /No saved ImageFaissStore/,
+    );
   });
 
   it("keeps only the current and the previous version on disk", async () => {
@@ -112,10 +114,14 @@ describe("ImageFaissStore persistence", () => {
       const sizesSaved = new Set<number>();
       for (let kill = 0; kill < 5; kill++) {
         let lastStarted = -1;
-        const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/helpers/save_loop.ts"), target, indexType], {
-          cwd: ROOT,
-          stdio: ["ignore", "pipe", "inherit"],
-        });
+        const child = spawn(
+          process.execPath,
+          ["--import", "tsx", join(ROOT, "test/helpers/save_loop.ts"), target, indexType],
+          {
+            cwd: ROOT,
+            stdio: ["ignore", "pipe", "inherit"],
+          },
+        );
         child.stdout.on("data", (chunk: Buffer) => {
           for (const m of chunk.toString().matchAll(/(saving|saved) (\d+)/g)) {
             if (m[1] === "saved") sizesSaved.add(Number(m[2]));
@@ -124,7 +130,8 @@ describe("ImageFaissStore persistence", () => {
         });
         // Wait for the first save, then kill at a random moment of the following ones.
         await new Promise<void>((resolve) => {
-          const onData = (chunk: Buffer) => chunk.toString().includes("saved") && (child.stdout.off("data", onData), resolve());
+          const onData = (chunk: Buffer) =>
+            chunk.toString().includes("saved") && (child.stdout.off("data", onData), resolve());
           child.stdout.on("data", onData);
         });
         await new Promise((resolve) => setTimeout(resolve, 50 + random() * 400));

@@ -14,7 +14,10 @@ describe("ImageFaissStore.loadFromPython", () => {
   const embeddings = new ImageEmbeddings({ model: TINY_CLIP });
   afterAll(() => embeddings.dispose());
 
-  for (const [kind, metric] of [["l2", "l2"], ["ip", "cosine"]] as const) {
+  for (const [kind, metric] of [
+    ["l2", "l2"],
+    ["ip", "cosine"],
+  ] as const) {
     it(`opens a ${kind === "l2" ? "Euclidean (IndexFlatL2)" : "MAX_INNER_PRODUCT (IndexFlatIP)"} index with its documents and vectors`, async () => {
       const store = await ImageFaissStore.loadFromPython(join(FIXTURE, kind), embeddings);
       expect(store.metric).toBe(metric);

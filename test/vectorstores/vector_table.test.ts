@@ -9,10 +9,20 @@ describe("VectorTable.fromBuffer", () => {
     const bytes = Buffer.alloc(3 * 2 * 4);
     new Float32Array(bytes.buffer).set([1, 2, 3, 4, 5, 6]);
     const table = VectorTable.fromBuffer(2, bytes);
-    expect(rowsOf(table)).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(rowsOf(table)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     expect(table.row(1).buffer).toBe(bytes.buffer); // no copy of what may be gigabytes
     expect(table.append(Float32Array.from([7, 8, 9, 10]))).toBe(3);
-    expect(rowsOf(table)).toEqual([[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]]);
+    expect(rowsOf(table)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+      [9, 10],
+    ]);
     expect(table.toBuffer().equals(Buffer.from(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]).buffer))).toBe(true);
   });
 
@@ -29,6 +39,8 @@ describe("VectorTable.fromBuffer", () => {
     const empty = VectorTable.fromBuffer(4, Buffer.alloc(0));
     expect(empty.size).toBe(0);
     expect(empty.append(Float32Array.from([1, 2, 3, 4]))).toBe(0);
-    expect(() => VectorTable.fromBuffer(4, Buffer.alloc(12))).toThrow("vector file has 12 bytes, not a whole number of 4-d float32 rows");
+    expect(() => VectorTable.fromBuffer(4, Buffer.alloc(12))).toThrow(
+      "vector file has 12 bytes, not a whole number of 4-d float32 rows",
+    );
   });
 });
