@@ -7,6 +7,12 @@ export {
   type EmbedImagesOptions,
 } from "./embeddings/image_embeddings.js";
 export type { ImageInput, RawPixels } from "./images/image_input.js";
+export {
+  imageBlocksOf,
+  isImageContentBlock,
+  type ImageContentBlock,
+  type ImageUrlContentBlock,
+} from "./images/image_block.js";
 export type { ModelDtype, ModelLoadProgress } from "./models/model_source.js";
 export type { InferenceThread } from "./models/clip_towers.js";
 export {
@@ -27,6 +33,19 @@ export {
   type LoadOptions,
   type StoreManifest,
 } from "./vectorstores/image_faiss_store.js";
+export {
+  addImagesToStore,
+  type AddImagesToStoreOptions,
+  type AddImagesToStoreResult,
+} from "./vectorstores/add_images_to_store.js";
+export {
+  imageDocument,
+  imageDocuments,
+  uuidFromContentHash,
+  type ImageDocumentOptions,
+  type ImageDocumentBatch,
+  type ImageIdFormat,
+} from "./vectorstores/image_documents.js";
 export type { DistanceMetric } from "./vectorstores/faiss_index.js";
 export type { MetadataFilter } from "./vectorstores/filter.js";
 export {
@@ -47,6 +66,7 @@ export {
   type ResolvedTerm,
 } from "./retrievers/query.js";
 export type { VectorLookup } from "./retrievers/candidate_vectors.js";
+export type { StoreScoreKind } from "./retrievers/store_scores.js";
 export { imageContentBlocks, type ImageContentOptions } from "./retrievers/image_content.js";
 export { findDuplicates, type DuplicateCandidate, type DuplicateGroup } from "./retrievers/find_duplicates.js";
 export {

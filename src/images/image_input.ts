@@ -5,6 +5,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { ImageInputError } from "../errors.js";
+import { describeImageBlock, imageBlockSource, isImageContentBlock, type ImageContentBlock } from "./image_block.js";
 import { fetchImageBytes, type RemoteFetchOptions } from "./remote_fetch.js";
 
 /** Raw pixels, shaped like transformers.js `RawImage` (which is accepted as is). */
@@ -20,9 +21,12 @@ export interface RawPixels {
  * - a file path, a `file:` URL, or an http(s) URL (string or `URL`);
  * - a data URI (`data:image/png;base64,...`) or bare base64 of an image file;
  * - the bytes of an image file: `Buffer`, `Uint8Array`, `ArrayBuffer`, or a `Blob`;
- * - decoded pixels: a transformers.js `RawImage`, or any `{ data, width, height, channels }`.
+ * - decoded pixels: a transformers.js `RawImage`, or any `{ data, width, height, channels }`;
+ * - an image content block from a chat message: LangChain's standard `{ type: "image", url }` or
+ *   `{ type: "image", data, mimeType }`, or OpenAI's `{ type: "image_url", image_url: { url } }`
+ *   (http(s) and data URIs only; see `image_block.ts`).
  */
-export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | RawPixels;
+export type ImageInput = string | URL | Uint8Array | ArrayBuffer | Blob | RawPixels | ImageContentBlock;
 
 /** An input after reading: encoded bytes, or pixels that need no decoding. */
 export type LoadedImage =
@@ -43,6 +47,7 @@ export function describeInput(input: unknown, index?: number): string {
   if (input instanceof Uint8Array) return `${at} (Uint8Array, ${input.length} bytes)`;
   if (input instanceof ArrayBuffer) return `${at} (ArrayBuffer, ${input.byteLength} bytes)`;
   if (typeof Blob !== "undefined" && input instanceof Blob) return `${at} (Blob, ${input.size} bytes)`;
+  if (isImageContentBlock(input)) return `${at} (${describeImageBlock(input)})`;
   if (isRawPixels(input)) return `${at} (RawImage ${input.width}x${input.height}x${input.channels})`;
   return `${at} (${input === null ? "null" : typeof input})`;
 }
@@ -78,9 +83,10 @@ export async function readImageInput(
   if (typeof Blob !== "undefined" && input instanceof Blob) {
     return { kind: "encoded", bytes: Buffer.from(await input.arrayBuffer()) };
   }
+  if (isImageContentBlock(input)) return readImageBlock(input, options, fail);
   if (isRawPixels(input)) return { kind: "raw", pixels: checkRawPixels(input, fail) };
   throw fail(
-    "unsupported input type: expected a path, URL, data URI, base64 string, Buffer, Uint8Array, ArrayBuffer, Blob or RawImage",
+    "unsupported input type: expected a path, URL, data URI, base64 string, Buffer, Uint8Array, ArrayBuffer, Blob, RawImage or image content block",
     "INVALID_INPUT",
   );
 }
@@ -106,6 +112,24 @@ async function readLocalFile(path: string, fail: Fail): Promise<LoadedImage> {
 async function readRemote(url: URL, options: RemoteFetchOptions, fail: Fail): Promise<LoadedImage> {
   const bytes = await fetchImageBytes(url, options, (reason, cause) => fail(reason, "FETCH_FAILED", cause));
   return { kind: "encoded", bytes, source: url.href };
+}
+
+async function readImageBlock(block: ImageContentBlock, options: RemoteFetchOptions, fail: Fail): Promise<LoadedImage> {
+  let source;
+  try {
+    source = imageBlockSource(block);
+  } catch (error) {
+    throw fail((error as Error).message, "INVALID_INPUT", error);
+  }
+  if (source.bytes) return { kind: "encoded", bytes: source.bytes };
+  if (source.url.startsWith("data:")) return { kind: "encoded", bytes: decodeDataUri(source.url, fail) };
+  let url: URL;
+  try {
+    url = new URL(source.url);
+  } catch (error) {
+    throw fail("malformed url in the image block", "INVALID_INPUT", error);
+  }
+  return readRemote(url, options, fail);
 }
 
 function decodeDataUri(uri: string, fail: Fail): Buffer {

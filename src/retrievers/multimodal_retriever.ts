@@ -12,6 +12,7 @@ import { VECTOR_LOOKUP_HINT, canLookUpVectors, candidateVectors } from "./candid
 import { readImageDataUri } from "./image_data.js";
 import { describeQuery, normalizeQuery, type MultimodalQuery } from "./query.js";
 import { embedQueryTerms, isImageEmbeddingsLike, type ImageEmbeddingsLike } from "./query_vector.js";
+import { STORE_SCORE_KINDS, detectScoreKind, toSimilarity, type StoreScoreKind } from "./store_scores.js";
 
 export interface MultimodalRetrieverInput<
   V extends VectorStoreInterface = VectorStoreInterface,
@@ -22,9 +23,18 @@ export interface MultimodalRetrieverInput<
    * `similaritySearchVectorWithScore` must score by similarity, higher is better:
    * cosine for `ImageFaissStore` and for `MemoryVectorStore`. `searchType: "mmr"` also
    * needs the stored vectors: `getVectorsById(ids)` (ImageFaissStore) or `memoryVectors`
-   * (MemoryVectorStore).
+   * (MemoryVectorStore). Stores that score by distance work too: see `scoreKind`.
    */
   vectorStore: V;
+  /**
+   * What the store's scores are: `"similarity"` (higher is better), `"squaredL2"`
+   * (community's `FaissStore`) or `"cosineDistance"` (`PGVectorStore` with cosine
+   * distance). Distances are turned into cosine similarity (for unit-length vectors, as
+   * `ImageEmbeddings` makes them), so ranking, `scoreThreshold` and `metadata.score` mean
+   * the same on every store. Default: `"squaredL2"` for a store whose
+   * `_vectorstoreType()` is `"faiss"`, else `"similarity"`.
+   */
+  scoreKind?: StoreScoreKind;
   /** How many documents to return (fewer only when the store holds fewer matches). Default: `4`. */
   k?: number;
   /**
@@ -48,7 +58,8 @@ export interface MultimodalRetrieverInput<
    * For queries with image terms: drop results whose `metadata.contentHash` equals the
    * content hash (SHA-256 of the bytes) of a query image, so "more like this photo"
    * does not return the photo itself. More candidates are fetched so `k` still come back.
-   * Default: `true`.
+   * Works on any store whose Documents carry `contentHash`, as `ImageFaissStore.addImages`
+   * and `addImagesToStore` write them. Default: `true`.
    */
   excludeQueryImage?: boolean;
   /**
@@ -98,6 +109,7 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
   lc_namespace = ["langchain_image_embeddings", "retrievers"];
 
   vectorStore: V;
+  scoreKind: StoreScoreKind;
   k = 4;
   scoreThreshold?: number;
   filter?: V["FilterType"];
@@ -119,6 +131,12 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
     }
     this.fields = { ...fields };
     this.vectorStore = checkStore(fields.vectorStore);
+    this.scoreKind = fields.scoreKind ?? detectScoreKind(this.vectorStore);
+    if (!STORE_SCORE_KINDS.includes(this.scoreKind)) {
+      throw new TypeError(
+        `Expected one of ${STORE_SCORE_KINDS.map((k) => `"${k}"`).join(", ")} for scoreKind but received ${JSON.stringify(fields.scoreKind)}`,
+      );
+    }
     this.k = checkPositiveInteger("k", fields.k ?? this.k);
     if (fields.scoreThreshold !== undefined) {
       if (typeof fields.scoreThreshold !== "number" || !Number.isFinite(fields.scoreThreshold)) {
@@ -255,7 +273,9 @@ export class MultimodalRetriever<V extends VectorStoreInterface = VectorStoreInt
       const found = await this.vectorStore.similaritySearchVectorWithScore(vector, ask, this.filter);
       // Stable sort, best first: stores are not all strict about the order of ties.
       const sorted = found
-        .map((r, i) => [r, i] as const)
+        .map(
+          ([doc, score], i) => [[doc, toSimilarity(this.scoreKind, score)] as [DocumentInterface, number], i] as const,
+        )
         .sort((a, b) => b[0][1] - a[0][1] || a[1] - b[1])
         .map(([r]) => r);
       const kept = excluded.size === 0 ? sorted : sorted.filter(([doc]) => !excluded.has(doc.metadata?.contentHash));

@@ -5,7 +5,8 @@
  * A query is one of:
  * - a string, read with the query syntax below (a plain description is one text term);
  * - `{ text }`: one text, taken literally (no syntax);
- * - `{ image }`: one image, any `ImageInput` (path, URL, bytes, base64, Blob, pixels);
+ * - `{ image }`: one image, any `ImageInput` (path, URL, bytes, base64, Blob, pixels, image content block);
+ * - an image content block from a chat message, as it is: one image term;
  * - an arithmetic object, in the style of rclip's "this photo, plus snow, minus people":
  *   `{ positive: [{ image: photo }, "snow"], negative: ["people"] }`
  *   and/or explicit weights: `{ terms: [{ text: "red circle", weight: 1 }, { image: buf, weight: 0.5 }] }`.
@@ -26,6 +27,7 @@
  * A `+` or `-` that is preceded by a space but not followed by one (`"red -blue"`) is
  * rejected as ambiguous rather than guessed at; hyphens inside words (`"t-shirt"`) are text.
  */
+import { describeImageBlock, isImageContentBlock, type ImageContentBlock } from "../images/image_block.js";
 import type { ImageInput } from "../images/image_input.js";
 
 /** A text term. `weight` defaults to 1. */
@@ -44,16 +46,20 @@ export type QueryTerm = QueryText | QueryImage;
 
 /** Query arithmetic. At least one of the three lists must hold a term. */
 export interface ArithmeticQuery {
-  /** Added with `+weight` (default weight 1). Strings are literal texts. */
-  positive?: (string | QueryTerm)[];
-  /** Subtracted: added with `-weight` (default weight 1). Strings are literal texts. */
-  negative?: (string | QueryTerm)[];
+  /** Added with `+weight` (default weight 1). Strings are literal texts; image content blocks are images. */
+  positive?: (string | QueryTerm | ImageContentBlock)[];
+  /** Subtracted: added with `-weight` (default weight 1). Strings are literal texts; image content blocks are images. */
+  negative?: (string | QueryTerm | ImageContentBlock)[];
   /** Added with their own signed `weight` (default 1). */
   terms?: QueryTerm[];
 }
 
-/** Everything `MultimodalRetriever.invoke` accepts. */
-export type MultimodalQuery = string | QueryTerm | ArithmeticQuery;
+/**
+ * Everything `MultimodalRetriever.invoke` accepts. An image content block from a chat
+ * message (`{ type: "image", url }`, `{ type: "image", data, mimeType }` or
+ * `{ type: "image_url", ... }`) is one image term, the same as `{ image: block }`.
+ */
+export type MultimodalQuery = string | QueryTerm | ArithmeticQuery | ImageContentBlock;
 
 /** A term after parsing: exactly one of `text` / `image`, and a finite weight. */
 export type ResolvedTerm =
@@ -211,9 +217,10 @@ export function normalizeQuery(query: MultimodalQuery): ResolvedTerm[] {
   if (typeof query === "string") return parseQueryString(query);
   if (typeof query !== "object" || query === null || Array.isArray(query)) {
     throw new QueryError(
-      `Expected a query string, { text }, { image }, or { positive, negative, terms } but received ${describe(query)}`,
+      `Expected a query string, { text }, { image }, an image content block, or { positive, negative, terms } but received ${describe(query)}`,
     );
   }
+  if (isImageContentBlock(query)) return [{ image: query, weight: 1 }];
   if ("text" in query || "image" in query) {
     const extra = Object.keys(query).filter((key) => key !== "text" && key !== "image" && key !== "weight");
     if (extra.length > 0)
@@ -241,6 +248,7 @@ export function normalizeQuery(query: MultimodalQuery): ResolvedTerm[] {
     list.forEach((item, i) => {
       const where = `query.${field}[${i}]`;
       if (field !== "terms" && typeof item === "string") terms.push(resolveTerm({ text: item }, sign, where));
+      else if (field !== "terms" && isImageContentBlock(item)) terms.push({ image: item, weight: sign });
       else if (field === "terms" && typeof item === "string") {
         throw new QueryError(
           `Expected { text, weight } or { image, weight } for ${where} but received a string; use positive / negative for plain strings`,
@@ -314,6 +322,7 @@ function describeImage(image: ImageInput): string {
   if (image instanceof Uint8Array) return `<bytes, ${image.length}>`;
   if (image instanceof ArrayBuffer) return `<bytes, ${image.byteLength}>`;
   if (typeof Blob !== "undefined" && image instanceof Blob) return `<Blob, ${image.size} bytes>`;
+  if (isImageContentBlock(image)) return `<${describeImageBlock(image)}>`;
   if (typeof image === "object" && image !== null && "width" in image) return `<pixels ${image.width}x${image.height}>`;
   return `<${typeof image}>`;
 }

@@ -1,12 +1,14 @@
 /**
  * An agent tool over a `MultimodalRetriever`: the model sends a text query (with the
- * query arithmetic syntax) and optionally an image path, and gets back a compact JSON
- * list of the best images.
+ * query arithmetic syntax) and optionally an image path, or points at an image the user
+ * sent in the conversation, and gets back a compact JSON list of the best images.
  */
-import { tool } from "@langchain/core/tools";
 import type { DocumentInterface } from "@langchain/core/documents";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { tool } from "@langchain/core/tools";
 import { z } from "zod/v4";
 import { ImageInputError } from "../errors.js";
+import type { ImageInput } from "../images/image_input.js";
 import type { MultimodalRetriever } from "../retrievers/multimodal_retriever.js";
 import { QueryError, parseQueryString, type MultimodalQuery, type QueryTerm } from "../retrievers/query.js";
 
@@ -17,6 +19,14 @@ export interface ImageSearchToolOptions {
   description?: string;
   /** The largest `k` the model may ask for. Default: `20`. */
   maxK?: number;
+  /**
+   * The images the user sent in this conversation, e.g. `imageBlocksOf(messages)` over the
+   * chat's messages. When given, the tool takes a `userImage` argument (1 = the first of
+   * these images), so the model can search with an image it was shown without copying its
+   * bytes into a tool call. Called once per tool call with the call's config, so an app
+   * can read the current conversation from it. Default: none (no `userImage` argument).
+   */
+  userImages?: (config: RunnableConfig) => ImageInput[] | Promise<ImageInput[]>;
 }
 
 /** One result in the tool's JSON output. */
@@ -82,13 +92,24 @@ export function createImageSearchTool(retriever: MultimodalRetriever, options: I
       .optional()
       .describe(`How many images to return (1 to ${maxK}). Default: ${retriever.k}.`),
     imagePath: z.string().optional().describe("Path or URL of an image to find similar images to."),
+    userImage: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("Find images like the n-th image the user sent in this conversation (1 = the first)."),
   });
+  const userImages = options.userImages;
+  if (userImages !== undefined && typeof userImages !== "function") {
+    throw new TypeError(`Expected a function for userImages but received ${typeof userImages}`);
+  }
 
   return tool(
-    async ({ query, k, imagePath }, config): Promise<[string, DocumentInterface[]]> => {
+    async ({ query, k, imagePath, userImage }, config): Promise<[string, DocumentInterface[]]> => {
       let request: MultimodalQuery;
       try {
-        request = buildQuery(query, imagePath);
+        const sent = userImage === undefined ? undefined : await pickUserImage(userImages, userImage, config);
+        request = buildQuery(query, imagePath, sent);
       } catch (error) {
         if (error instanceof QueryError) return [JSON.stringify({ error: error.message }), []];
         throw error;
@@ -113,19 +134,38 @@ export function createImageSearchTool(retriever: MultimodalRetriever, options: I
     {
       name,
       description: options.description ?? DEFAULT_IMAGE_SEARCH_DESCRIPTION,
-      schema,
+      // Without userImages the model is not offered an argument that could never work.
+      schema: userImages ? schema : (schema.omit({ userImage: true }) as unknown as typeof schema),
       responseFormat: "content_and_artifact",
     },
   );
 }
 
-function buildQuery(query: string, imagePath: string | undefined): MultimodalQuery {
+/** The n-th (1-based) of the conversation's images; a QueryError the model can read when there is none. */
+async function pickUserImage(
+  userImages: ImageSearchToolOptions["userImages"],
+  n: number,
+  config: RunnableConfig,
+): Promise<ImageInput> {
+  const images = userImages ? await userImages(config) : [];
+  if (!Array.isArray(images) || n > images.length) {
+    const count = Array.isArray(images) ? images.length : 0;
+    throw new QueryError(
+      `userImage ${n} does not exist: the user sent ${count} image${count === 1 ? "" : "s"} in this conversation`,
+    );
+  }
+  return images[n - 1];
+}
+
+function buildQuery(query: string, imagePath: string | undefined, userImage?: ImageInput): MultimodalQuery {
   const hasText = query.trim() !== "";
-  if (imagePath === undefined || imagePath.trim() === "") {
+  const terms: QueryTerm[] = [];
+  if (imagePath !== undefined && imagePath.trim() !== "") terms.push({ image: imagePath, weight: 1 });
+  if (userImage !== undefined) terms.push({ image: userImage, weight: 1 });
+  if (terms.length === 0) {
     if (!hasText) throw new QueryError("Empty query: give a query, an imagePath, or both");
     return query;
   }
-  const terms: QueryTerm[] = [{ image: imagePath, weight: 1 }];
   if (hasText) terms.push(...parseQueryString(query));
   return { terms };
 }

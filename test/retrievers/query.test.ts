@@ -161,7 +161,10 @@ describe("normalizeQuery", () => {
   });
 
   it.each([
-    [null, /Expected a query string, \{ text \}, \{ image \}, or \{ positive, negative, terms \} but received null/],
+    [
+      null,
+      /Expected a query string, \{ text \}, \{ image \}, an image content block, or \{ positive, negative, terms \} but received null/,
+    ],
     [42, /but received 42 of type number/],
     [["red"], /but received an array/],
     [{}, /Empty query: positive, negative and terms hold no term/],
