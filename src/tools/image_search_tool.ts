@@ -51,7 +51,9 @@ const MAX_VALUE_CHARS = 200;
 
 /**
  * Wraps `retriever` as a LangChain structured tool. Arguments: `query` (string),
- * optional `k` (1 to `maxK`, default the retriever's `k`), optional `imagePath`.
+ * optional `k` (1 to `maxK`, default the retriever's `k`), optional `imagePath`, and,
+ * with the `userImages` option, optional `userImage`: the n-th image the user sent, so a
+ * chat agent can search with a pasted photo (its bytes never pass through the model).
  *
  * The tool's content is a JSON string of `ImageSearchToolResult[]`. When invoked with a
  * tool call, the resulting `ToolMessage` also carries the full result Documents as its

@@ -209,3 +209,26 @@ describe("describeQuery", () => {
     expect(describeQuery({ nope: 1 } as never)).toBe("(invalid query: an object)");
   });
 });
+
+describe("image content blocks in queries", () => {
+  const dataBlock = { type: "image", mimeType: "image/png", data: "iVBORw0KGgoAAAA=" } as const;
+  const urlBlock = { type: "image_url", image_url: { url: "https://example.com/cat.png" } } as const;
+
+  it("takes a block as one image term, alone or in positive / negative", () => {
+    expect(normalizeQuery(dataBlock)).toEqual([{ image: dataBlock, weight: 1 }]);
+    expect(normalizeQuery({ positive: [urlBlock, "snow"], negative: [dataBlock, "people"] })).toEqual([
+      { image: urlBlock, weight: 1 },
+      { text: "snow", weight: 1 },
+      { image: dataBlock, weight: -1 },
+      { text: "people", weight: -1 },
+    ]);
+    expect(normalizeQuery({ terms: [{ image: dataBlock, weight: 0.5 }] })).toEqual([{ image: dataBlock, weight: 0.5 }]);
+  });
+
+  it("describes blocks by kind and size, never by their data", () => {
+    expect(describeQuery(dataBlock)).toBe("image:<image block, image/png 16 base64 chars>");
+    expect(describeQuery({ positive: [urlBlock], negative: ["snow"] })).toBe(
+      "image:<image_url block, https://example.com/cat.png> - snow",
+    );
+  });
+});

@@ -1,8 +1,9 @@
 /** createImageSearchTool over the real tiny-clip model: schema, output, artifacts and errors. */
-import { ToolMessage } from "@langchain/core/messages";
+import { readFile } from "node:fs/promises";
+import { HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import { toJsonSchema } from "@langchain/core/utils/json_schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageEmbeddings } from "../../src/index.js";
+import { ImageEmbeddings, imageBlocksOf } from "../../src/index.js";
 import { MultimodalRetriever } from "../../src/retrievers/multimodal_retriever.js";
 import {
   DEFAULT_IMAGE_SEARCH_DESCRIPTION,
@@ -135,7 +136,39 @@ describe("createImageSearchTool", () => {
     );
   });
 
+  it("searches with an image the user sent in the conversation (userImage), read through the call's config", async () => {
+    const sent = gallery[4];
+    const conversation: BaseMessage[] = [
+      new HumanMessage({
+        contentBlocks: [
+          { type: "text", text: "Find images like this one" },
+          { type: "image", mimeType: "image/png", data: (await readFile(sent.path)).toString("base64") },
+        ],
+      }),
+    ];
+    const tool = createImageSearchTool(retriever, {
+      userImages: (config) => imageBlocksOf((config.configurable?.messages as BaseMessage[] | undefined) ?? []),
+    });
+    const schema = toJsonSchema(tool.schema) as { properties: Record<string, { type: string; minimum?: number }> };
+    expect(Object.keys(schema.properties).sort()).toEqual(["imagePath", "k", "query", "userImage"]);
+    expect(schema.properties.userImage).toMatchObject({ type: "integer", minimum: 1 });
+
+    const config = { configurable: { messages: conversation } };
+    const results = JSON.parse(
+      (await tool.invoke({ query: "", userImage: 1, k: 2 }, config)) as unknown as string,
+    ) as ImageSearchToolResult[];
+    // The sent image is in the store: it is left out, and its class-mates come first.
+    expect(results.map((r) => r.source)).not.toContain(sent.path);
+    expect(results.map((r) => r.metadata.label)).toEqual([sent.label, sent.label]);
+
+    const missing = JSON.parse((await tool.invoke({ query: "", userImage: 2 }, config)) as unknown as string);
+    expect(missing).toEqual({ error: "userImage 2 does not exist: the user sent 1 image in this conversation" });
+  });
+
   it("validates its options", () => {
+    expect(() => createImageSearchTool(retriever, { userImages: [] as never })).toThrow(
+      "Expected a function for userImages but received object",
+    );
     expect(() => createImageSearchTool(retriever, { maxK: 0 })).toThrow(
       "Expected positive integer for maxK but received 0",
     );
