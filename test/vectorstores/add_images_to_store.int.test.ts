@@ -21,6 +21,7 @@ import {
   imageBlocksOf,
   uuidFromContentHash,
 } from "../../src/index.js";
+import { ImageFaissStore } from "../../src/vectorstores/image_faiss_store.js";
 import { TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { type GalleryImage, writeGallery } from "../retrievers/gallery.js";
 
@@ -148,6 +149,21 @@ describe("addImagesToStore", () => {
     const fromFaiss = await faissRetriever.invoke(query);
     expect(fromFaiss.map((d) => d.id)).toEqual(fromMemory.map((d) => d.id));
     fromFaiss.forEach((d, i) => expect(d.metadata.score).toBeCloseTo(fromMemory[i].metadata.score, 5));
+  });
+
+  it("writes into ImageFaissStore exactly what its addImages writes", async () => {
+    const inputs = [gallery[0].path, await readFile(gallery[1].path), join(dir, "nope.png")];
+    const metadatas = [{ album: "a" }, { album: "b" }, {}];
+    const viaFunction = new ImageFaissStore(embeddings);
+    const viaMethod = new ImageFaissStore(embeddings);
+    const a = await addImagesToStore(viaFunction, inputs, { metadatas });
+    const b = await viaMethod.addImages(inputs, { metadatas });
+    expect(a.ids).toEqual(b.ids);
+    expect(a.failures.map((f) => f.message)).toEqual(b.failures.map((f) => f.message));
+    const entries = (store: ImageFaissStore) =>
+      store.entries().map(({ id, document, vector }) => ({ id, document, vector: Array.from(vector) }));
+    expect(entries(viaFunction)).toEqual(entries(viaMethod));
+    expect(entries(viaFunction).map((e) => e.document.pageContent)).toEqual([gallery[0].path, `image:${hashes[1]}`]);
   });
 
   it('idFormat "uuid" gives deterministic UUIDs made from the content hash', async () => {
