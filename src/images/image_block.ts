@@ -65,7 +65,8 @@ export function imageBlockSource(block: ImageContentBlock): ImageBlockSource {
   const data = block.data as unknown;
   if (typeof data === "string") {
     if (data.startsWith("data:")) return { url: data };
-    if (!/^[A-Za-z0-9+/\r\n]+={0,2}$/.test(data)) throw new Error("data is not base64");
+    // Standard or URL-safe alphabet, as Buffer decodes both; anything else would decode to garbage silently.
+    if (!/^[A-Za-z0-9+/\-_\s]+={0,2}\s*$/.test(data)) throw new Error("data is not base64");
     return { bytes: Buffer.from(data, "base64") };
   }
   if (data instanceof Uint8Array) return { bytes: Buffer.from(data.buffer, data.byteOffset, data.byteLength) };

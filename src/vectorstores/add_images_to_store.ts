@@ -51,8 +51,8 @@ interface SettlingEmbeddings {
  * ```typescript
  * const store = new MemoryVectorStore(new ImageEmbeddings({ model: "Xenova/clip-vit-base-patch32" }));
  * const { ids, failures } = await addImagesToStore(store, ["photos/cat.jpg", "photos/missing.jpg"]);
- * console.log(ids[0]?.slice(0, 8), failures[0].message);
- * // 5d41402a Cannot embed image photos/missing.jpg: no such file
+ * console.log(ids.map((id) => id?.length), failures[0].message);
+ * // [ 64, undefined ] Cannot embed image photos/missing.jpg: no such file
  * ```
  */
 export async function addImagesToStore(
