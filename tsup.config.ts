@@ -20,7 +20,10 @@ export default defineConfig([
     format: ["esm", "cjs"],
     dts: { entry: { index: "src/index.ts" } },
     shims: true,
-    sourcemap: true,
+    // No source maps: the published .js is unminified, with each module's source path in a
+    // comment, so stack traces already point at readable code; maps with the sources embedded
+    // tripled the tarball (1.4 MB of 2.3 MB unpacked).
+    sourcemap: false,
     clean: false,
     target: "node20",
     external,
@@ -32,7 +35,7 @@ export default defineConfig([
     entry: { cli: "src/cli/main.ts" },
     format: ["esm"],
     dts: false,
-    sourcemap: true,
+    sourcemap: false,
     clean: false,
     target: "node20",
     platform: "node",

@@ -3,50 +3,16 @@
  * users run it. `ensureBuilt` rebuilds first when any source is newer than the build;
  * a lock folder keeps two test files from building at once.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { BUILT_CLI } from "../helpers/ensure_built.js";
 import { ROOT, TINY_CLIP } from "../helpers/fixtures.js";
 import { renderShape, type Colour, type Shape } from "../helpers/shapes.js";
 
-export const CLI = join(ROOT, "dist/cli.js");
+export const CLI = BUILT_CLI;
 export { TINY_CLIP };
-
-function newestMtime(path: string): number {
-  const s = statSync(path);
-  if (!s.isDirectory()) return s.mtimeMs;
-  return Math.max(s.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
-}
-
-/** Builds dist/ (npm run build) unless dist/cli.js is newer than src/, package.json and tsup.config.ts. */
-export async function ensureBuilt(): Promise<void> {
-  const lock = join(ROOT, "node_modules/.cli-test-build-lock");
-  const fresh = () =>
-    existsSync(CLI) &&
-    statSync(CLI).mtimeMs >=
-      Math.max(
-        newestMtime(join(ROOT, "src")),
-        newestMtime(join(ROOT, "package.json")),
-        newestMtime(join(ROOT, "tsup.config.ts")),
-      );
-  for (let waited = 0; !fresh(); waited += 500) {
-    try {
-      mkdirSync(lock);
-    } catch {
-      if (waited > 180_000) throw new Error(`Timed out waiting for another build (remove ${lock} if none is running)`);
-      await new Promise((r) => setTimeout(r, 500));
-      continue;
-    }
-    try {
-      if (fresh()) break;
-      const build = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8" });
-      if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-    } finally {
-      rmdirSync(lock);
-    }
-  }
-}
+export { ensureBuilt } from "../helpers/ensure_built.js";
 
 export interface CliResult {
   code: number | null;
