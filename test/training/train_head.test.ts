@@ -81,13 +81,11 @@ describe("trainProjectionHead", () => {
     for (const e of examples) byLabel.set(e.label, [...(byLabel.get(e.label) ?? []), e.vector]);
     const groups = [...byLabel.values()];
     const triplets = groups.flatMap((g, gi) =>
-      g
-        .slice(0, 60)
-        .map((anchor, i) => ({
-          anchor,
-          positive: g[(i + 3) % g.length],
-          negative: groups[(gi + 1 + Math.floor(random() * 7)) % 8][i],
-        })),
+      g.slice(0, 60).map((anchor, i) => ({
+        anchor,
+        positive: g[(i + 3) % g.length],
+        negative: groups[(gi + 1 + Math.floor(random() * 7)) % 8][i],
+      })),
     );
     const tripleted = await trainProjectionHead({
       data: { triplets },
