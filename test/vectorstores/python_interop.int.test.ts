@@ -1,5 +1,6 @@
 /** Opening indexes that LangChain Python's FAISS.save_local wrote (fixture made by scripts/fixtures/make_python_faiss_index.py). */
 import { readFileSync } from "node:fs";
+import { copyFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ImageEmbeddings, ImageFaissStore, cosineSimilarity } from "../../src/index.js";
@@ -49,6 +50,30 @@ describe("ImageFaissStore.loadFromPython", () => {
       await store.save(dir);
       const again = await ImageFaissStore.load(dir, embeddings);
       expect(again.size).toBe(reference.images.length - 1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("names index.pkl and what it holds when it is not LangChain's (docstore, ids) pair", async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      await copyFile(join(FIXTURE, "l2", "index.faiss"), join(dir, "index.faiss"));
+      const pickle = join(dir, "index.pkl");
+      const load = () => ImageFaissStore.loadFromPython(dir, embeddings);
+      await writeFile(pickle, "not a pickle");
+      await expect(load()).rejects.toThrow(`${pickle} is not a readable Python pickle`);
+      // pickle.dumps({"a": 1}, protocol=2): a valid pickle, but a dict.
+      await writeFile(pickle, Buffer.from("80027d710058010000006171014b01732e", "hex"));
+      await expect(load()).rejects.toThrow(
+        `${pickle} is not what LangChain Python's FAISS.save_local writes: it holds an object, not a pair`,
+      );
+      // pickle.dumps(({"x": 1}, {0: "a"}), protocol=2): a pair, but no InMemoryDocstore in it.
+      await writeFile(
+        pickle,
+        Buffer.from("80027d710058010000007871014b01737d71024b005801000000617103738671042e", "hex"),
+      );
+      await expect(load()).rejects.toThrow(/index\.pkl is not what .* its docstore \(an object\) has no _dict/);
     } finally {
       await cleanup();
     }
