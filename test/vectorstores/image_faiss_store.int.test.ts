@@ -131,6 +131,20 @@ describe("ImageFaissStore", () => {
     expect(results[0].metadata.modality).toBe("text");
   });
 
+  it("builds text stores with fromTexts and fromDocuments, as LangChain's FaissStore does", async () => {
+    const texts = ["a photo of a red circle", "a photo of a blue square"];
+    const fromTexts = await ImageFaissStore.fromTexts(texts, [{ n: 0 }, { n: 1 }], embeddings, { metric: "l2" });
+    expect(fromTexts.metric).toBe("l2");
+    const [[best, score]] = await fromTexts.similaritySearchWithScore("a photo of a blue square", 1);
+    expect([best.pageContent, best.metadata]).toEqual([texts[1], { n: 1 }]);
+    expect(score).toBeCloseTo(1, 5);
+    const fromDocuments = await ImageFaissStore.fromDocuments(
+      texts.map((pageContent, i) => new Document({ pageContent, id: `t${i}` })),
+      embeddings,
+    );
+    expect((await fromDocuments.similaritySearch("a photo of a red circle", 1))[0].id).toBe("t0");
+  });
+
   it("scores are cosine similarities, the same through every search method", async () => {
     const store = new ImageFaissStore(embeddings);
     await store.addImages(paths);
