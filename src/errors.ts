@@ -88,3 +88,30 @@ export class MissingDependencyError extends Error {
     super(`Could not load "${dependency}"${cause}.\n${hint}`, options);
   }
 }
+
+/** What differs between a saved store and the embeddings (or library) that try to open it. */
+export type IncompatibleIndexField = "format" | "version" | "model" | "pooling" | "projectionHead" | "dimension";
+
+/**
+ * A saved ImageFaissStore that cannot be opened with these embeddings: its vectors came
+ * from another model, pooling, projection head or dimension, or it was written by a
+ * newer version of this library. Vectors from different models are not comparable, so
+ * the fix is the same embeddings as when it was built, or a re-index.
+ */
+export class IncompatibleIndexError extends Error {
+  override name = "IncompatibleIndexError";
+
+  constructor(
+    /** The store's folder as the caller gave it. */
+    readonly directory: string,
+    /** Which property differs. */
+    readonly field: IncompatibleIndexField,
+    /** The value saved with the store. */
+    readonly saved: string | number | null,
+    /** The value of the embeddings (or library) trying to open it. */
+    readonly current: string | number | null,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -20,7 +20,9 @@ export {
   ImageBatchError,
   ModelLoadError,
   MissingDependencyError,
+  IncompatibleIndexError,
   type ImageInputErrorCode,
+  type IncompatibleIndexField,
 } from "./errors.js";
 export { cosineSimilarity } from "./utils/vectors.js";
 export {

@@ -3,12 +3,11 @@
  * a new one. An existing index remembers its model, dtype and index type in its
  * manifest, so later commands need no `--model`: they default to what built it.
  */
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { DEFAULT_MODEL, ImageEmbeddings, type ImageEmbeddingsParams } from "../embeddings/image_embeddings.js";
 import type { ModelDtype } from "../models/model_source.js";
 import { ImageFaissStore, type StoreManifest } from "../vectorstores/image_faiss_store.js";
-import { currentVersion } from "../vectorstores/persistence.js";
+import { readCurrentManifest } from "../vectorstores/store_files.js";
 
 export { DEFAULT_INDEX_DIR } from "./defaults.js";
 
@@ -47,9 +46,7 @@ export class NoIndexError extends Error {
 
 /** The manifest of the index saved in `dir`, or undefined when it holds none. */
 export async function readIndexManifest(dir: string): Promise<StoreManifest | undefined> {
-  const version = await currentVersion(dir);
-  if (!version) return undefined;
-  return JSON.parse(await readFile(join(version, "manifest.json"), "utf8")) as StoreManifest;
+  return readCurrentManifest(dir);
 }
 
 /** Opens the index in `dir` with the embeddings that built it (see `OpenIndexOptions`). */

@@ -1,9 +1,9 @@
 /** save → load for every index type, manifest checks, and saves that survive SIGKILL. */
 import { spawn } from "node:child_process";
-import { readdir, readFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageEmbeddings, ImageFaissStore, MANIFEST_FORMAT } from "../../src/index.js";
+import { ImageEmbeddings, ImageFaissStore, IncompatibleIndexError, MANIFEST_FORMAT } from "../../src/index.js";
 import { ROOT, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { rng } from "../helpers/shapes.js";
 import { clusteredVectors, documentsFor, noEmbeddings } from "../helpers/vectors.js";
@@ -82,6 +82,14 @@ describe("ImageFaissStore persistence", () => {
     await expect(ImageFaissStore.load(target, other)).rejects.toThrow(
       `was built with model "${TINY_CLIP}", but these embeddings use "Xenova/clip-vit-base-patch32"`,
     );
+    const error = await ImageFaissStore.load(target, other).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IncompatibleIndexError);
+    expect(error).toMatchObject({
+      directory: target,
+      field: "model",
+      saved: TINY_CLIP,
+      current: "Xenova/clip-vit-base-patch32",
+    });
     // Same model, but the saved vectors claim another dimension.
     const wrongDim = new ImageFaissStore(embeddings);
     await wrongDim.addVectors(...withIds(clusteredVectors(5, dim + 3)));
@@ -89,9 +97,43 @@ describe("ImageFaissStore persistence", () => {
     await expect(ImageFaissStore.load(join(dir, "wrong-dim"), embeddings)).rejects.toThrow(
       `holds ${dim + 3}-d vectors, but model "${TINY_CLIP}" makes ${dim}-d vectors`,
     );
+    await expect(ImageFaissStore.load(join(dir, "wrong-dim"), embeddings)).rejects.toMatchObject({
+      name: "IncompatibleIndexError",
+      field: "dimension",
+      saved: dim + 3,
+      current: dim,
+    });
     await expect(ImageFaissStore.load(join(dir, "nothing-here"), embeddings)).rejects.toThrow(
       /No saved ImageFaissStore/,
     );
+  });
+
+  it("refuses a manifest of another format, or of a newer version, naming the file or folder", async () => {
+    const store = new ImageFaissStore(embeddings);
+    await store.addVectors(...withIds(clusteredVectors(3, dim)));
+    const target = join(dir, "manifest-checks");
+    await store.save(target);
+    const manifestFile = join(target, (await readFile(join(target, "CURRENT"), "utf8")).trim(), "manifest.json");
+    const saved = JSON.parse(await readFile(manifestFile, "utf8"));
+    await writeFile(manifestFile, JSON.stringify({ ...saved, version: 99 }));
+    await expect(ImageFaissStore.load(target, embeddings)).rejects.toThrow(
+      `${target} was saved by a newer version (manifest version 99); upgrade langchain-image-embeddings`,
+    );
+    await expect(ImageFaissStore.load(target, embeddings)).rejects.toMatchObject({
+      name: "IncompatibleIndexError",
+      field: "version",
+      saved: 99,
+      current: 1,
+    });
+    await writeFile(manifestFile, JSON.stringify({ ...saved, format: "something-else" }));
+    await expect(ImageFaissStore.load(target, embeddings)).rejects.toThrow(
+      `${manifestFile} is not an ImageFaissStore manifest`,
+    );
+    await expect(ImageFaissStore.load(target, embeddings)).rejects.toMatchObject({
+      field: "format",
+      saved: "something-else",
+      current: MANIFEST_FORMAT,
+    });
   });
 
   it("keeps only the current and the previous version on disk", async () => {

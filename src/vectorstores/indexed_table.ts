@@ -1,0 +1,223 @@
+/**
+ * The store's vectors (a `VectorTable`) and the faiss index over them, kept in step:
+ * adding rows, training IVF once enough vectors exist, rebuilding from the live rows,
+ * and searching, exactly over the table while an IVF index is still untrained.
+ * Positions here are table rows; which id each one holds is `PositionMap`'s business.
+ */
+import type { Index } from "faiss-node";
+import { normalizeInPlace } from "../utils/vectors.js";
+import { FaissIndex, ivfListCount, type DistanceMetric, type SearchTuning } from "./faiss_index.js";
+import { VectorTable } from "./vector_table.js";
+
+/** How a store indexes its vectors: `ImageFaissStore`'s constructor options. */
+export interface IndexOptions {
+  /** "cosine" (inner product on unit vectors) or "l2". Default: `"cosine"`. */
+  metric?: DistanceMetric;
+  /** A faiss factory string: "Flat", "HNSW32", "IVF256,Flat", "IVF256,PQ32", ... Default: `"Flat"`. */
+  indexType?: string;
+  /** HNSW: candidates examined per search; higher is slower and more exact. Default: `128`. */
+  efSearch?: number;
+  /** HNSW: candidates examined per insertion; higher builds slower, better graphs. Default: `40`. */
+  efConstruction?: number;
+  /** IVF lists probed per query. Default: `8`. */
+  nprobe?: number;
+  /**
+   * IVF only: vectors needed before the index is trained. Until then the store answers
+   * with exact search over its vectors, so results are always complete. Default: 39 × nlist
+   * (faiss' own minimum for good k-means).
+   */
+  ivfTrainSize?: number;
+}
+
+/** The options resolved: defaults filled in and checked. */
+export interface IndexConfig {
+  metric: DistanceMetric;
+  indexType: string;
+  tuning: SearchTuning;
+  /** IVF only: live vectors needed before the index is trained; undefined for other types. */
+  ivfTrainSize: number | undefined;
+}
+
+/** Fills in defaults and refuses a bad metric or IVF training size. */
+export function resolveIndexOptions(options: IndexOptions): IndexConfig {
+  const metric = options.metric ?? "cosine";
+  if (metric !== "cosine" && metric !== "l2") {
+    throw new TypeError(`Expected "cosine" or "l2" for metric but received ${JSON.stringify(options.metric)}`);
+  }
+  const indexType = (options.indexType ?? "Flat").trim();
+  const nlist = ivfListCount(indexType);
+  // 39 vectors per list: faiss' own minimum for good k-means.
+  const ivfTrainSize = nlist === undefined ? undefined : (options.ivfTrainSize ?? 39 * nlist);
+  if (nlist !== undefined && ivfTrainSize! < nlist) {
+    throw new RangeError(`ivfTrainSize (${ivfTrainSize}) must be at least the number of IVF lists (${nlist})`);
+  }
+  const tuning = pickTuning({ efSearch: 128, efConstruction: 40, nprobe: 8 }, options);
+  return { metric, indexType, tuning, ivfTrainSize };
+}
+
+/** `base` with the search parameters that `options` gives. */
+function pickTuning(base: SearchTuning, options: Partial<SearchTuning>): SearchTuning {
+  const tuning = { ...base };
+  for (const name of ["efSearch", "efConstruction", "nprobe"] as const) {
+    if (options[name] !== undefined) tuning[name] = options[name];
+  }
+  return tuning;
+}
+
+/** Search results as table positions, best first, with similarities (higher is better). */
+export interface PositionHits {
+  positions: number[];
+  scores: number[];
+}
+
+/** The vectors laid end to end as float32, each checked against `dimension` and normalised for cosine. */
+export function packRows(vectors: number[][], dimension: number, metric: DistanceMetric): Float32Array {
+  const flat = new Float32Array(vectors.length * dimension);
+  vectors.forEach((v, i) => {
+    if (v.length !== dimension) {
+      throw new RangeError(`Vector ${i} has ${v.length} dimensions but the store holds ${dimension}-d vectors`);
+    }
+    flat.set(v, i * dimension);
+    if (metric === "cosine") normalizeInPlace(flat.subarray(i * dimension, (i + 1) * dimension));
+  });
+  return flat;
+}
+
+/** The rows whose `keep` flag is set, laid end to end. */
+export function keepRows(flat: Float32Array, keep: boolean[], dimension: number): Float32Array {
+  if (keep.every(Boolean)) return flat;
+  const out = new Float32Array(keep.filter(Boolean).length * dimension);
+  let r = 0;
+  keep.forEach((k, i) => k && out.set(flat.subarray(i * dimension, (i + 1) * dimension), dimension * r++));
+  return out;
+}
+
+export class IndexedTable {
+  private constructor(
+    private table: VectorTable,
+    private index: FaissIndex,
+    readonly config: IndexConfig,
+  ) {}
+
+  /** An empty table and index. An invalid index type is refused here, before anything is stored. */
+  static async create(dimension: number, config: IndexConfig): Promise<IndexedTable> {
+    const index = await FaissIndex.create(dimension, config.indexType, config.metric, config.tuning);
+    return new IndexedTable(new VectorTable(dimension), index, config);
+  }
+
+  /**
+   * Saved vectors with their saved faiss index (read in place from `indexFile`), or a
+   * fresh index when none was saved (an empty or untrained one); rows the index lacks
+   * are added. The search parameters saved in the index hold, except those `options` gives.
+   * An untrained IVF index stays so: the caller checks `readyToTrain`.
+   */
+  static async restore(
+    table: VectorTable,
+    indexFile: string | undefined,
+    config: IndexConfig,
+    options: Partial<SearchTuning>,
+  ): Promise<IndexedTable> {
+    const { metric, indexType } = config;
+    const tuning = indexFile
+      ? pickTuning({ ...config.tuning, ...(await FaissIndex.savedTuning(indexFile)) }, options)
+      : config.tuning;
+    const index = indexFile
+      ? await FaissIndex.fromFile(indexFile, indexType, metric, tuning)
+      : await FaissIndex.create(table.dimension, indexType, metric, tuning);
+    if (index.isTrained) index.add(table.gather(range(index.size, table.size)), table.dimension);
+    return new IndexedTable(table, index, { ...config, tuning });
+  }
+
+  get dimension(): number {
+    return this.table.dimension;
+  }
+
+  /** Rows stored, dead ones included. */
+  get rowCount(): number {
+    return this.table.size;
+  }
+
+  get isTrained(): boolean {
+    return this.index.isTrained;
+  }
+
+  /** The faiss-node index itself. */
+  get nativeIndex(): Index {
+    return this.index.native;
+  }
+
+  /** True when the index is an untrained IVF and `liveCount` vectors are enough to train it. */
+  readyToTrain(liveCount: number): boolean {
+    return !this.index.isTrained && liveCount >= (this.config.ivfTrainSize ?? Infinity);
+  }
+
+  /** Appends packed rows (see `packRows`) and indexes them when the index is trained. Returns the first new position. */
+  append(rows: Float32Array): number {
+    const first = this.table.append(rows);
+    if (this.index.isTrained) this.index.add(rows, this.table.dimension);
+    return first;
+  }
+
+  row(position: number): Float32Array {
+    return this.table.row(position);
+  }
+
+  /**
+   * A fresh table and index holding only the rows at `live` (old positions, in order),
+   * which become positions 0, 1, 2... An IVF index is trained first when they are
+   * enough, and otherwise stays untrained (searched exactly until then).
+   */
+  async rebuild(live: number[]): Promise<void> {
+    const { dimension } = this.table;
+    const rows = this.table.gather(live);
+    const table = new VectorTable(dimension, Math.max(live.length, 1));
+    table.append(rows);
+    const { metric, indexType, tuning, ivfTrainSize } = this.config;
+    let index = await FaissIndex.create(dimension, indexType, metric, tuning);
+    if (!index.isTrained && live.length >= (ivfTrainSize ?? Infinity)) index = await index.train(rows, dimension);
+    if (index.isTrained) index.add(rows, dimension);
+    this.table = table;
+    this.index = index;
+  }
+
+  /**
+   * The `k` nearest positions to a query packed like the rows. faiss answers when it
+   * holds every row; otherwise (an untrained IVF index) the table is searched exactly,
+   * so results are complete from the first vector on.
+   */
+  search(query: Float32Array, k: number): PositionHits {
+    if (this.index.isTrained && this.index.size === this.table.size) return this.index.search(query, k);
+    const { metric } = this.config;
+    const scores = new Float32Array(this.table.size);
+    for (let p = 0; p < this.table.size; p++) scores[p] = similarity(query, this.table.row(p), metric);
+    const order = range(0, this.table.size)
+      .sort((a, b) => scores[b] - scores[a])
+      .slice(0, k);
+    return { positions: order, scores: order.map((p) => scores[p]) };
+  }
+
+  /** The bytes of vectors.f32: every row, dead ones included. */
+  vectorBytes(): Buffer {
+    return this.table.toBuffer();
+  }
+
+  /** The serialised faiss index, or undefined when there is nothing worth saving (empty or untrained). */
+  indexBytes(): Buffer | undefined {
+    return this.index.isTrained && this.index.size > 0 ? this.index.toBuffer() : undefined;
+  }
+}
+
+/** Cosine for unit vectors; `1 − ‖a − b‖² / 2` for l2, as faiss_index.ts scores it. */
+function similarity(a: Float32Array, b: Float32Array, metric: DistanceMetric): number {
+  let s = 0;
+  if (metric === "cosine") {
+    for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+    return s;
+  }
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return 1 - s / 2;
+}
+
+function range(start: number, end: number): number[] {
+  return Array.from({ length: end - start }, (_, i) => start + i);
+}

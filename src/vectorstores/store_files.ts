@@ -1,0 +1,126 @@
+/**
+ * What an ImageFaissStore's saved version folder holds, and how it is written and read.
+ * `persistence.ts` makes the folders atomic and versioned; this file fills them:
+ *
+ *   manifest.json   how the vectors were made and indexed (store_manifest.ts)
+ *   docstore.json   { positions: id or null per index position, documents: [{ id, pageContent, metadata }] }
+ *   vectors.f32     every row of the vector table, float32 little-endian, dead rows included
+ *   faiss.index     the faiss index, only when it is trained and not empty
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { StoreManifest } from "./store_manifest.js";
+import { currentVersion, readWholeFile, writeVersion } from "./persistence.js";
+import { VectorTable } from "./vector_table.js";
+
+const MANIFEST_FILE = "manifest.json";
+const ENTRIES_FILE = "docstore.json";
+const VECTORS_FILE = "vectors.f32";
+const INDEX_FILE = "faiss.index";
+
+/** One stored Document, as saved. */
+export interface SavedDocument {
+  id: string;
+  pageContent: string;
+  metadata: Record<string, unknown>;
+}
+
+/** Everything one saved version holds. */
+export interface StoreContents {
+  manifest: StoreManifest;
+  /** Index position → document id, null for a deleted position. */
+  positions: (string | null)[];
+  documents: SavedDocument[];
+  vectors: Buffer;
+  /** The serialised faiss index; omitted for an empty or untrained one. */
+  index?: Buffer;
+}
+
+/** Writes `contents` as a new version of `directory`, atomically (see `persistence.ts`). */
+export async function writeStore(directory: string, contents: StoreContents): Promise<void> {
+  const files: Record<string, Buffer | string> = {
+    [MANIFEST_FILE]: JSON.stringify(contents.manifest, null, 2),
+    [ENTRIES_FILE]: JSON.stringify({ positions: contents.positions, documents: contents.documents }),
+    [VECTORS_FILE]: contents.vectors,
+  };
+  if (contents.index) files[INDEX_FILE] = contents.index;
+  await writeVersion(directory, files);
+}
+
+/** A saved version as read back; `indexFile` is absent when no faiss index was saved. */
+export interface SavedStore {
+  manifest: StoreManifest;
+  positions: (string | null)[];
+  documents: SavedDocument[];
+  vectors: VectorTable;
+  indexFile?: string;
+}
+
+/**
+ * Reads the current version of `directory` and hands it to `open`. `check` sees the
+ * manifest (and its file name) first, so a mismatched store is refused before its
+ * vectors are read. A writer in another process keeps the current and the previous
+ * version; a reader still reading an older one sees its files vanish, and starts again
+ * from the new CURRENT. Each version folder is complete, so what is read is never torn.
+ */
+export async function readStore<T>(
+  directory: string,
+  check: (manifest: StoreManifest, manifestFile: string) => Promise<void>,
+  open: (saved: SavedStore) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const version = await currentVersion(directory);
+    if (!version) {
+      throw new Error(
+        `No saved ImageFaissStore in ${resolve(directory)} (no CURRENT file). ` +
+          `For a LangChain Python index (index.faiss + index.pkl) use ImageFaissStore.loadFromPython.`,
+      );
+    }
+    try {
+      return await open(await readVersion(version, check));
+    } catch (error) {
+      const vanished =
+        (error as NodeJS.ErrnoException).code === "ENOENT" && (await currentVersion(directory)) !== version;
+      if (!vanished || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** The manifest of the current version of `directory`, or undefined when it holds no saved store. */
+export async function readCurrentManifest(directory: string): Promise<StoreManifest | undefined> {
+  const version = await currentVersion(directory);
+  if (!version) return undefined;
+  return JSON.parse(await readFile(join(version, MANIFEST_FILE), "utf8")) as StoreManifest;
+}
+
+async function readVersion(
+  version: string,
+  check: (manifest: StoreManifest, manifestFile: string) => Promise<void>,
+): Promise<SavedStore> {
+  const manifestFile = join(version, MANIFEST_FILE);
+  const manifest = JSON.parse(await readFile(manifestFile, "utf8")) as StoreManifest;
+  await check(manifest, manifestFile);
+  const { positions, documents } = JSON.parse(await readFile(join(version, ENTRIES_FILE), "utf8")) as {
+    positions: (string | null)[];
+    documents: SavedDocument[];
+  };
+  const vectors = VectorTable.fromBuffer(manifest.dimension, await readWholeFile(join(version, VECTORS_FILE)));
+  return { manifest, positions, documents, vectors, indexFile: await savedIndexFile(version) };
+}
+
+/**
+ * The version's faiss index file, or undefined when none was saved (an empty or
+ * untrained index). A version folder removed while we read it is another matter: its
+ * ENOENT goes up, for `readStore` to retry.
+ */
+async function savedIndexFile(version: string): Promise<string | undefined> {
+  const file = join(version, INDEX_FILE);
+  try {
+    await stat(file);
+    return file;
+  } catch (error) {
+    const manifestStillThere = await stat(join(version, MANIFEST_FILE)).catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && manifestStillThere) return undefined;
+    throw error;
+  }
+}
