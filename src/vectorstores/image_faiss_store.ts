@@ -3,8 +3,9 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { SaveableVectorStore } from "@langchain/core/vectorstores";
 import type { Index } from "faiss-node";
 import { ImageEmbeddings } from "../embeddings/image_embeddings.js";
-import { ImageBatchError, ImageInputError } from "../errors.js";
+import { ImageBatchError } from "../errors.js";
 import type { ImageInput } from "../images/image_input.js";
+import { addImagesToStore, type AddImagesToStoreOptions, type AddImagesToStoreResult } from "./add_images_to_store.js";
 import type { DistanceMetric } from "./faiss_index.js";
 import { compileFilter, type MetadataFilter } from "./filter.js";
 import {
@@ -25,21 +26,11 @@ export { MANIFEST_FORMAT, MANIFEST_VERSION, type StoreManifest } from "./store_m
 /** How the store indexes its vectors: metric, faiss index type and its search parameters. */
 export type ImageFaissStoreArgs = IndexOptions;
 
-export interface AddImagesOptions {
-  /** Metadata merged into each image's Document: one object per image, or one for all. */
-  metadatas?: Record<string, unknown>[] | Record<string, unknown>;
-  /** Ids per image. Default: the content hash, so the same image added twice is one entry. */
-  ids?: string[];
-  /** Reject at the first bad image, adding nothing from this call. Default: `false`. */
-  failFast?: boolean;
-}
+/** Options for `addImages`: metadata, ids (default: the content hash) and failFast, as for `addImagesToStore`. */
+export type AddImagesOptions = AddImagesToStoreOptions;
 
-export interface AddImagesResult {
-  /** The id of each input, in input order; undefined where that input failed. */
-  ids: (string | undefined)[];
-  /** One error per bad input, naming it. The good inputs were added. */
-  failures: ImageInputError[];
-}
+/** The id of each input (undefined where it failed) and one error per bad input. */
+export type AddImagesResult = AddImagesToStoreResult;
 
 /**
  * Options for `load`. Search parameters (efSearch, nprobe) given here apply to this load
@@ -160,34 +151,8 @@ export class ImageFaissStore extends SaveableVectorStore {
     if (!(this.embeddings instanceof ImageEmbeddings)) {
       throw new TypeError("addImages needs the store to be built with ImageEmbeddings");
     }
-    if (options.ids && options.ids.length !== inputs.length) {
-      throw new RangeError(`ids has ${options.ids.length} entries but there are ${inputs.length} images`);
-    }
-    const results = await this.embeddings.embedImagesSettled(inputs, { failFast: options.failFast });
-    const failures = results.flatMap((r) => (r.error ? [r.error] : []));
-    if (options.failFast && failures.length > 0) throw failures[0];
-    const ids: (string | undefined)[] = inputs.map(() => undefined);
-    const vectors: number[][] = [];
-    const documents: Document[] = [];
-    for (const result of results) {
-      if (result.error) continue;
-      const { source, contentHash, width, height, format } = result.image;
-      const userMetadata = Array.isArray(options.metadatas) ? options.metadatas[result.index] : options.metadatas;
-      const id = (ids[result.index] = options.ids?.[result.index] ?? contentHash);
-      const metadata = {
-        ...userMetadata,
-        modality: "image",
-        ...(source ? { source } : {}),
-        contentHash,
-        width,
-        height,
-        format,
-      };
-      vectors.push(result.embedding);
-      documents.push(new Document({ id, pageContent: source ?? `image:${contentHash}`, metadata }));
-    }
-    await this.addVectors(vectors, documents, { ids: documents.map((d) => d.id!) });
-    return { ids, failures };
+    // The same Documents and ids as for any other store; addVectors upserts them by id.
+    return addImagesToStore(this, inputs, options);
   }
 
   /** Embeds the Documents' text and adds them (see `addVectors`). */
