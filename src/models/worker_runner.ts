@@ -4,8 +4,8 @@
  * keeps printing while a batch is computed. Pixel and embedding buffers are transferred,
  * not copied.
  *
- * There is one worker per process, shared by every `WorkerRunner` (see onnx_thread.ts
- * for why it must be one thread). It starts on first use, lives as long as the process,
+ * There is one worker per process, shared by every `WorkerRunner`, so that instances share
+ * the cores rather than oversubscribe them. It starts on first use, lives as long as the process,
  * and is `unref`'d while idle, so a forgotten `dispose()` never keeps the process alive.
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -13,7 +13,6 @@ import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ModelLoadProgress, ModelSourceOptions, ResolvedModelSource } from "./model_source.js";
-import { claimOnnxThread } from "./onnx_thread.js";
 import type { BackboneOutput, Tower, TowerInfo, TowerRunner } from "./tower_runner.js";
 import type { RunnerSetup, WorkerReply, WorkerRequest } from "./worker_protocol.js";
 import type { EpochStats, TrainingJob, TrainingOutcome } from "../training/train_head.js";
@@ -41,7 +40,6 @@ class InferenceWorker {
   private died?: Error;
 
   private constructor() {
-    claimOnnxThread("worker");
     const entry = workerEntry();
     // The worker needs none of the parent's node flags, and some (--input-type, --eval) break it.
     this.worker = entry.url
@@ -55,7 +53,7 @@ class InferenceWorker {
       if (message.error) entry?.reject(rebuildError(message.error));
       else entry?.resolve(message.value);
     });
-    // A dead worker cannot be replaced: onnxruntime stays bound to its thread (onnx_thread.ts).
+    // A dead worker is not replaced: whatever killed it (out of memory, a native fault) would likely kill the next.
     const die = (error: Error) => {
       this.died ??= error;
       for (const id of [...this.pending.keys()]) this.settle(id)?.reject(this.died);
