@@ -16,7 +16,7 @@ import { physicalCoreCount } from "../models/cpu_cores.js";
 import type { ModelDtype, ModelLoadProgress } from "../models/model_source.js";
 import { loadProjectionHead } from "../training/head_file.js";
 import { ProjectionHead } from "../training/projection_head.js";
-import { splitRows } from "../utils/vectors.js";
+import { normalizeInPlace, splitRows } from "../utils/vectors.js";
 
 export const DEFAULT_MODEL = "Xenova/clip-vit-base-patch32";
 
@@ -46,7 +46,8 @@ export interface ImageEmbeddingsParams extends EmbeddingsParams {
   inference?: InferenceThread;
   /**
    * A trained projection head (see `trainProjectionHead`), or the path of its file,
-   * applied to every image and text vector after the encoder. Its output is unit length.
+   * applied to every image and text vector after the encoder, to the unit-length vector it
+   * was trained on. Its output is unit length.
    * Stores record which head built them and refuse another. Default: none.
    */
   projectionHead?: ProjectionHead | string;
@@ -316,7 +317,12 @@ export class ImageEmbeddings extends Embeddings {
     );
   }
 
-  /** Encoder output rows → the returned vectors: through the head if there is one, else normalised as asked. */
+  /**
+   * Encoder output rows → the returned vectors: normalised as asked, or through the head
+   * if there is one. A head is trained on `embedImages`' unit vectors, so it gets the
+   * normalised rows too, whatever `normalize` says (the raw rows of tiny-clip have norm 11,
+   * and a head with biases maps them elsewhere).
+   */
   private async finish(flat: Float32Array, rows: number): Promise<number[][]> {
     const head = this.projectionHead;
     if (!head) return splitRows(flat, rows, this.normalize);
@@ -326,7 +332,9 @@ export class ImageEmbeddings extends Embeddings {
         `The projection head takes ${head.shape.inputDim}-d vectors, but model "${this.model}" makes ${width}-d vectors`,
       );
     }
-    // Exact float64 maths on this thread: onnxruntime may belong to the inference worker.
+    // In float32, as embedImages returns them: the head sees exactly the vectors it was trained on.
+    for (let r = 0; r < rows; r++) normalizeInPlace(flat.subarray(r * width, (r + 1) * width));
+    // Exact float64 maths on this thread, off the inference worker's queue.
     const { z } = await head.forward(Float64Array.from(flat), rows);
     const d = head.shape.outputDim;
     return Array.from({ length: rows }, (_, r) => Array.from(z.subarray(r * d, (r + 1) * d)));

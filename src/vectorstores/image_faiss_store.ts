@@ -31,6 +31,8 @@ export interface StoreManifest {
   normalized: boolean;
   /** Identity of the projection head applied after the encoder, or null. */
   projectionHead: string | null;
+  /** With a head: what it was applied to, the unit-length encoder output. Absent in stores that applied it to the raw output. */
+  headInput?: "normalized";
   /** Image-only encoders (ImageEncoderEmbeddings): the pooling that made the vectors. Absent or null for CLIP. */
   pooling?: string | null;
   /** Live entries (deleted ones excluded). */
@@ -555,6 +557,7 @@ export class ImageFaissStore extends FaissStore {
       indexType: this.indexType,
       normalized: this.metric === "cosine" || (embeddings?.normalize ?? false),
       projectionHead: embeddings?.projectionHead?.id ?? null,
+      headInput: embeddings?.projectionHead ? "normalized" : undefined,
       pooling: poolingOf(embeddings),
       count: this.size,
       savedAt: new Date().toISOString(),
@@ -616,6 +619,12 @@ async function checkCompatible(
     throw new Error(
       `The index in ${directory} was built with ${describe(manifest.projectionHead ?? null)}, but these embeddings use ${describe(head)}. ` +
         `Load it with the same head (ImageEmbeddings' projectionHead option), or re-index.`,
+    );
+  }
+  if (head !== null && manifest.headInput !== "normalized") {
+    throw new Error(
+      `The index in ${directory} was built by an earlier version that applied projection head ${head} to the raw encoder output. ` +
+        `Heads now take the unit-length output they were trained on, so its vectors differ from new ones: re-index it.`,
     );
   }
   const dimension = await embeddings.getDimension();
