@@ -5,7 +5,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", ".cache/", "test-artifacts/", "node_modules/", "test/fixtures/"] },
+  { ignores: ["dist/", "coverage/", ".cache/", "test-artifacts/", "node_modules/", "test/fixtures/", ".venv/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -30,6 +30,8 @@ export interface ModelSourceOptions {
   revision?: string;
   /** onnxruntime session options, passed through (threads, graph optimisation, ...). */
   sessionOptions: Record<string, unknown>;
+  /** Inference workers a `WorkerRunner` spreads batches over (worker_runner.ts). Default: 1. */
+  workers?: number;
   progressCallback?: (event: ModelLoadProgress) => void;
 }
 
