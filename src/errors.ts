@@ -90,7 +90,8 @@ export class MissingDependencyError extends Error {
 }
 
 /** What differs between a saved store and the embeddings (or library) that try to open it. */
-export type IncompatibleIndexField = "format" | "version" | "model" | "pooling" | "projectionHead" | "dimension";
+export type IncompatibleIndexField =
+  "format" | "version" | "model" | "pooling" | "projectionHead" | "headInput" | "dimension";
 
 /**
  * A saved ImageFaissStore that cannot be opened with these embeddings: its vectors came

@@ -16,7 +16,7 @@ import { physicalCoreCount } from "../models/cpu_cores.js";
 import type { ModelDtype, ModelLoadProgress } from "../models/model_source.js";
 import { loadProjectionHead } from "../training/head_file.js";
 import { ProjectionHead } from "../training/projection_head.js";
-import { splitRows } from "../utils/vectors.js";
+import { normalizeInPlace, splitRows } from "../utils/vectors.js";
 
 export const DEFAULT_MODEL = "Xenova/clip-vit-base-patch32";
 
@@ -35,8 +35,18 @@ export interface ImageEmbeddingsParams extends EmbeddingsParams {
   normalize?: boolean;
   /** Images or texts per model call. Batches run one after another, so memory stays bounded. Default: `16`. */
   batchSize?: number;
-  /** onnxruntime intra-op threads. Default: the number of physical cores this process may use (see models/cpu_cores.ts). */
+  /**
+   * onnxruntime intra-op threads, per inference worker. Default: the physical cores this
+   * process may use (see models/cpu_cores.ts), shared out among `workers` (at least 1 each).
+   */
   threads?: number;
+  /**
+   * Inference workers (with `inference: "worker"`). Each holds its own copy of the weights
+   * and gets its share of the cores as threads; batches go to whichever is free, so up to
+   * `workers` batches compute at once. Output order and per-item errors are the same for
+   * any number. See docs/benchmarks.md for when more than one pays off. Default: `1`.
+   */
+  workers?: number;
   /**
    * Where the model runs. `"worker"`: a worker thread, so the event loop stays free while
    * a batch is computed (onnxruntime blocks the thread it runs on, about 0.5 s per batch
@@ -46,7 +56,8 @@ export interface ImageEmbeddingsParams extends EmbeddingsParams {
   inference?: InferenceThread;
   /**
    * A trained projection head (see `trainProjectionHead`), or the path of its file,
-   * applied to every image and text vector after the encoder. Its output is unit length.
+   * applied to every image and text vector after the encoder, to the unit-length vector it
+   * was trained on. Its output is unit length.
    * Stores record which head built them and refuse another. Default: none.
    */
   projectionHead?: ProjectionHead | string;
@@ -115,6 +126,7 @@ export class ImageEmbeddings extends Embeddings {
   batchSize = 16;
   maxInputPixels = 100_000_000;
   inference: InferenceThread = "worker";
+  workers = 1;
   /** The head applied after the encoder, if any. */
   readonly projectionHead?: ProjectionHead;
 
@@ -143,6 +155,10 @@ export class ImageEmbeddings extends Embeddings {
     if (this.inference !== "worker" && this.inference !== "main") {
       throw new TypeError(`Expected "worker" or "main" for inference but received ${JSON.stringify(fields.inference)}`);
     }
+    this.workers = checkPositiveInteger("workers", fields.workers ?? this.workers);
+    if (this.workers > 1 && this.inference !== "worker") {
+      throw new TypeError(`workers: ${this.workers} needs inference: "worker" (the main thread is one thread)`);
+    }
     if (typeof this.model !== "string" || this.model.trim() === "") {
       throw new TypeError(`Expected a Hub id or directory for model but received ${JSON.stringify(fields.model)}`);
     }
@@ -166,9 +182,10 @@ export class ImageEmbeddings extends Embeddings {
         cacheDir: fields.cacheDir,
         revision: fields.revision,
         progressCallback: fields.progressCallback,
+        workers: this.workers,
         sessionOptions: {
           graphOptimizationLevel: "all",
-          intraOpNumThreads: fields.threads ?? physicalCoreCount(),
+          intraOpNumThreads: fields.threads ?? Math.max(1, Math.floor(physicalCoreCount() / this.workers)),
           // onnxruntime's arena keeps every buffer it ever grew to: indexing 1,500 images with
           // ViT-B/32 took RSS from 1,102 to 1,222 MB and rising with it, 891-907 MB without. It
           // costs about 6% of throughput (26.7 against 28.4 images/s, three interleaved runs);
@@ -203,10 +220,20 @@ export class ImageEmbeddings extends Embeddings {
     const lengths = tower.tokenize(texts).map((ids) => ids.length);
     const order = texts.map((_, i) => i).sort((a, b) => lengths[a] - lengths[b]);
     const vectors: number[][] = new Array(texts.length);
+    const running: Promise<void>[] = [];
     for (const batch of chunkArray(order, this.batchSize)) {
-      const flat = await this.caller.call(() => tower.embed(batch.map((i) => texts[i])));
-      (await this.finish(flat, batch.length)).forEach((vector, j) => (vectors[batch[j]] = vector));
+      // Up to `workers` batches at once, one per inference worker.
+      if (running.length === this.workers) await running.shift();
+      running.push(
+        settledLater(
+          this.caller
+            .call(() => tower.embed(batch.map((i) => texts[i])))
+            .then((flat) => this.finish(flat, batch.length))
+            .then((rows) => rows.forEach((vector, j) => (vectors[batch[j]] = vector))),
+        ),
+      );
     }
+    for (const batch of running) await batch;
     return vectors;
   }
 
@@ -266,19 +293,25 @@ export class ImageEmbeddings extends Embeddings {
       this.batchSize,
     );
     const results: ImageEmbeddingResult[] = [];
-    // Decoding runs in sharp's thread pool: start the next batch's decode before
-    // running the model on this one, so the two overlap. At most two batches are in memory.
+    // Decoding runs in sharp's thread pool: start the next batch's decode before running
+    // the model on this one, so the two overlap. Up to `workers` batches run at once (one
+    // per inference worker) and their results are taken in order, so at most workers + 1
+    // batches are in memory, and with one worker this is one batch decoding, one computing.
+    const running: Promise<ImageEmbeddingResult[]>[] = [];
     let next = this.prepareBatch(batches[0], tower, indexInErrors);
     for (let b = 0; b < batches.length; b++) {
       const prepared = await next;
       const firstError = prepared.findIndex((p) => p.error);
       if (options.failFast && firstError >= 0) {
+        for (const batch of running) results.push(...(await batch));
         results.push(...(await this.runBatch(prepared.slice(0, firstError + 1), tower)));
         return results;
       }
       if (b + 1 < batches.length) next = this.prepareBatch(batches[b + 1], tower, indexInErrors);
-      results.push(...(await this.runBatch(prepared, tower)));
+      running.push(settledLater(this.runBatch(prepared, tower)));
+      if (running.length === this.workers) results.push(...(await running.shift()!));
     }
+    for (const batch of running) results.push(...(await batch));
     return results;
   }
 
@@ -316,7 +349,12 @@ export class ImageEmbeddings extends Embeddings {
     );
   }
 
-  /** Encoder output rows → the returned vectors: through the head if there is one, else normalised as asked. */
+  /**
+   * Encoder output rows → the returned vectors: normalised as asked, or through the head
+   * if there is one. A head is trained on `embedImages`' unit vectors, so it gets the
+   * normalised rows too, whatever `normalize` says (the raw rows of tiny-clip have norm 11,
+   * and a head with biases maps them elsewhere).
+   */
   private async finish(flat: Float32Array, rows: number): Promise<number[][]> {
     const head = this.projectionHead;
     if (!head) return splitRows(flat, rows, this.normalize);
@@ -326,7 +364,9 @@ export class ImageEmbeddings extends Embeddings {
         `The projection head takes ${head.shape.inputDim}-d vectors, but model "${this.model}" makes ${width}-d vectors`,
       );
     }
-    // Exact float64 maths on this thread: onnxruntime may belong to the inference worker.
+    // In float32, as embedImages returns them: the head sees exactly the vectors it was trained on.
+    for (let r = 0; r < rows; r++) normalizeInPlace(flat.subarray(r * width, (r + 1) * width));
+    // Exact float64 maths on this thread, off the inference worker's queue.
     const { z } = await head.forward(Float64Array.from(flat), rows);
     const d = head.shape.outputDim;
     return Array.from({ length: rows }, (_, r) => Array.from(z.subarray(r * d, (r + 1) * d)));
@@ -349,6 +389,12 @@ export class ImageEmbeddings extends Embeddings {
       p.error ? { index: p.index, error: p.error } : { index: p.index, embedding: vectors[g++], image: p.image! },
     );
   }
+}
+
+/** A promise awaited later, in order: until then its rejection must not count as unhandled. */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
 
 function contentHash(image: LoadedImage): string {

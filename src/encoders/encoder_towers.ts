@@ -59,7 +59,9 @@ export class EncoderTowers implements Towers {
     }
     this.source = resolveModelSource(options);
     this.runner =
-      inference === "worker" ? new WorkerRunner(options, this.source) : new InProcessRunner(options, this.source);
+      inference === "worker"
+        ? new WorkerRunner(options, this.source, options.workers)
+        : new InProcessRunner(options, this.source);
   }
 
   imageTower(): Promise<ImageTower> {

@@ -8,13 +8,14 @@
  * forgotten, so the next call tries again. The ONNX sessions run through a
  * `TowerRunner`: in a worker thread by default, or on this thread.
  */
-import { AutoConfig, AutoProcessor, AutoTokenizer, type PreTrainedTokenizer } from "@huggingface/transformers";
+import { AutoConfig, AutoImageProcessor, AutoTokenizer, type PreTrainedTokenizer } from "@huggingface/transformers";
 import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
 import { inputSize, type PixelSpec } from "../images/preprocess.js";
 import { Lazy } from "../utils/lazy.js";
 import {
   pretrainedOptions,
   resolveModelSource,
+  tokenizerSource,
   withModelLoadErrors,
   type ModelSourceOptions,
   type ResolvedModelSource,
@@ -66,7 +67,9 @@ export class ClipTowers implements Towers {
   ) {
     this.source = resolveModelSource(options);
     this.runner =
-      inference === "worker" ? new WorkerRunner(options, this.source) : new InProcessRunner(options, this.source);
+      inference === "worker"
+        ? new WorkerRunner(options, this.source, options.workers)
+        : new InProcessRunner(options, this.source);
   }
 
   imageTower(): Promise<ImageTower> {
@@ -107,12 +110,11 @@ export class ClipTowers implements Towers {
 
   private async loadImageTower(): Promise<ImageTower> {
     const loadOptions = pretrainedOptions(this.options, this.source);
+    // The image processor alone: AutoProcessor would load CLIP's tokenizer too.
     const [, processor] = await this.withLoadErrors("loading the image tower", () =>
-      Promise.all([this.runner.load("vision"), AutoProcessor.from_pretrained(this.source.id, loadOptions)]),
+      allSettled(this.runner.load("vision"), AutoImageProcessor.from_pretrained(this.source.id, loadOptions)),
     );
-    const processorConfig = (processor as unknown as { image_processor: { config: PreprocessorConfig } })
-      .image_processor.config;
-    const spec = pixelSpecFromConfig(processorConfig);
+    const spec = pixelSpecFromConfig((processor as unknown as { config: PreprocessorConfig }).config);
     const { width, height } = inputSize(spec);
     return {
       spec,
@@ -122,9 +124,10 @@ export class ClipTowers implements Towers {
   }
 
   private async loadTextTower(): Promise<TextTower> {
-    const loadOptions = pretrainedOptions(this.options, this.source);
+    const tokenizerFrom = tokenizerSource(this.options, this.source);
+    const loadOptions = pretrainedOptions(this.options, tokenizerFrom);
     const [info, tokenizer] = await this.withLoadErrors("loading the text tower", () =>
-      Promise.all([this.runner.load("text"), AutoTokenizer.from_pretrained(this.source.id, loadOptions)]),
+      allSettled(this.runner.load("text"), AutoTokenizer.from_pretrained(tokenizerFrom.id, loadOptions)),
     );
     const maxLength = Math.min(tokenizer.model_max_length ?? Infinity, info.maxPositionEmbeddings ?? Infinity);
     const tokenize = (texts: string[]) =>
@@ -137,6 +140,17 @@ export class ClipTowers implements Towers {
       },
     };
   }
+}
+
+/**
+ * Both loads, settled before either failure is thrown: transformers.js 4 shares a file
+ * load still in flight with the next caller, who would then get none of its progress events.
+ */
+async function allSettled<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === "rejected") throw first.reason;
+  if (second.status === "rejected") throw second.reason;
+  return [first.value, second.value];
 }
 
 /**

@@ -4,7 +4,7 @@
  * the per-call loading options (no global `env` is touched).
  */
 import { existsSync, statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { env } from "@huggingface/transformers";
 import { ModelLoadError } from "../errors.js";
@@ -30,6 +30,8 @@ export interface ModelSourceOptions {
   revision?: string;
   /** onnxruntime session options, passed through (threads, graph optimisation, ...). */
   sessionOptions: Record<string, unknown>;
+  /** Inference workers a `WorkerRunner` spreads batches over (worker_runner.ts). Default: 1. */
+  workers?: number;
   progressCallback?: (event: ModelLoadProgress) => void;
 }
 
@@ -59,6 +61,22 @@ export function resolveModelSource(options: ModelSourceOptions): ResolvedModelSo
     ? `the cache ${cache} only (localFilesOnly is set)`
     : `the Hugging Face Hub (${env.remoteHost}) and the cache ${cache}`;
   return { id: raw, isLocal: false, lookedIn: where };
+}
+
+/**
+ * Where the tokenizer loads from. transformers.js 4.3 first checks that
+ * `tokenizer_config.json` exists without the caller's options (`cache_dir`,
+ * `local_files_only`): a Hub model cached in a custom `cacheDir` is then looked for on the
+ * Hub, and fails offline. A model found in that cache loads from its folder there, as a
+ * local directory (transformers.js' file cache keeps `<id>/<file>`, or
+ * `<id>/<revision>/<file>` for a revision other than main).
+ */
+export function tokenizerSource(options: ModelSourceOptions, source: ResolvedModelSource): ResolvedModelSource {
+  if (source.isLocal || options.cacheDir === undefined) return source;
+  const revision = options.revision ?? "main";
+  const folder = revision === "main" ? join(options.cacheDir, source.id) : join(options.cacheDir, source.id, revision);
+  if (!existsSync(join(folder, "tokenizer_config.json"))) return source;
+  return { id: folder, isLocal: true, lookedIn: source.lookedIn };
 }
 
 /** Options for transformers.js `from_pretrained`, identical for towers, tokenizer and processor. */

@@ -14,10 +14,8 @@ import {
   Tensor,
   type PreTrainedModel,
 } from "@huggingface/transformers";
-import { isMainThread } from "node:worker_threads";
 import { Lazy } from "../utils/lazy.js";
 import { pretrainedOptions, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
-import { claimOnnxThread } from "./onnx_thread.js";
 
 /** CLIP's two towers, or an image-only backbone (ViT, DINOv2, ResNet, ConvNeXt) loaded with AutoModel. */
 export type Tower = "vision" | "text" | "backbone";
@@ -106,7 +104,6 @@ export class InProcessRunner implements TowerRunner {
   }
 
   private async model(tower: Tower): Promise<PreTrainedModel> {
-    if (isMainThread) claimOnnxThread("main");
     const model = await { vision: this.vision, text: this.text, backbone: this.backbone }[tower].get();
     this.loaded.add(model);
     return model;

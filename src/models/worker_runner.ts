@@ -4,16 +4,18 @@
  * keeps printing while a batch is computed. Pixel and embedding buffers are transferred,
  * not copied.
  *
- * There is one worker per process, shared by every `WorkerRunner` (see onnx_thread.ts
- * for why it must be one thread). It starts on first use, lives as long as the process,
- * and is `unref`'d while idle, so a forgotten `dispose()` never keeps the process alive.
+ * The process has a pool of workers, shared by every `WorkerRunner`, so that instances
+ * share the cores rather than oversubscribe them: a runner with `workers: N` uses the
+ * pool's first N (each holding its own copy of the weights), and sends each batch to the
+ * one with the fewest of its batches in flight. A worker starts on first use, lives as long
+ * as the process, and is `unref`'d while idle, so a forgotten `dispose()` never keeps the
+ * process alive.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ModelLoadProgress, ModelSourceOptions, ResolvedModelSource } from "./model_source.js";
-import { claimOnnxThread } from "./onnx_thread.js";
 import type { BackboneOutput, Tower, TowerInfo, TowerRunner } from "./tower_runner.js";
 import type { RunnerSetup, WorkerReply, WorkerRequest } from "./worker_protocol.js";
 import type { EpochStats, TrainingJob, TrainingOutcome } from "../training/train_head.js";
@@ -25,13 +27,14 @@ type Pending = {
   onEpoch?: (stats: EpochStats) => void;
 };
 
-/** The process's inference worker: request/reply over one message port. */
+/** One of the process's inference workers: request/reply over one message port. */
 class InferenceWorker {
-  private static instance?: InferenceWorker;
+  private static readonly pool: InferenceWorker[] = [];
 
-  static shared(): InferenceWorker {
-    InferenceWorker.instance ??= new InferenceWorker();
-    return InferenceWorker.instance;
+  /** The pool's worker number `slot` (0 for a runner with one worker, and for training). */
+  static shared(slot = 0): InferenceWorker {
+    InferenceWorker.pool[slot] ??= new InferenceWorker();
+    return InferenceWorker.pool[slot];
   }
 
   readonly progress = new Map<number, (event: ModelLoadProgress) => void>();
@@ -41,7 +44,6 @@ class InferenceWorker {
   private died?: Error;
 
   private constructor() {
-    claimOnnxThread("worker");
     const entry = workerEntry();
     // The worker needs none of the parent's node flags, and some (--input-type, --eval) break it.
     this.worker = entry.url
@@ -55,7 +57,7 @@ class InferenceWorker {
       if (message.error) entry?.reject(rebuildError(message.error));
       else entry?.resolve(message.value);
     });
-    // A dead worker cannot be replaced: onnxruntime stays bound to its thread (onnx_thread.ts).
+    // A dead worker is not replaced: whatever killed it (out of memory, a native fault) would likely kill the next.
     const die = (error: Error) => {
       this.died ??= error;
       for (const id of [...this.pending.keys()]) this.settle(id)?.reject(this.died);
@@ -102,57 +104,85 @@ export async function trainInWorker(job: TrainingJob, onEpoch?: (stats: EpochSta
 
 let nextRunnerId = 1;
 
-/** One ImageEmbeddings' towers, run in the shared inference worker. */
+/** One ImageEmbeddings' towers, run in the first `workers` of the process's inference workers. */
 export class WorkerRunner implements TowerRunner {
   private readonly id = nextRunnerId++;
-  private opened = false;
+  /** Per worker of this runner: whether the runner is open there, and its batches in flight. */
+  private readonly slots: { opened: boolean; busy: number }[];
 
   constructor(
     private readonly options: ModelSourceOptions,
     private readonly source: ResolvedModelSource,
-  ) {}
+    workers = 1,
+  ) {
+    this.slots = Array.from({ length: workers }, () => ({ opened: false, busy: 0 }));
+  }
 
+  /** Loads the tower in every worker of this runner, so that a load error shows now, not on some later batch. */
   async load(tower: Tower): Promise<TowerInfo> {
-    return (await this.call({ op: "load", tower })) as TowerInfo;
+    const infos = await Promise.all(this.slots.map((_, slot) => this.call(slot, { op: "load", tower })));
+    return infos[0] as TowerInfo;
   }
 
   async runVision(pixels: Float32Array, dims: [number, number, number, number]): Promise<Float32Array> {
-    return (await this.call({ op: "vision", pixels, dims }, transferable(pixels))) as Float32Array;
+    return (await this.call(this.leastBusy(), { op: "vision", pixels, dims }, transferable(pixels))) as Float32Array;
   }
 
   async runText(inputIds: BigInt64Array, attentionMask: BigInt64Array, dims: [number, number]): Promise<Float32Array> {
-    return (await this.call({ op: "text", inputIds, attentionMask, dims }, [
+    return (await this.call(this.leastBusy(), { op: "text", inputIds, attentionMask, dims }, [
       ...transferable(inputIds),
       ...transferable(attentionMask),
     ])) as Float32Array;
   }
 
   async runBackbone(pixels: Float32Array, dims: [number, number, number, number]): Promise<BackboneOutput> {
-    return (await this.call({ op: "backbone", pixels, dims }, transferable(pixels))) as BackboneOutput;
+    return (await this.call(
+      this.leastBusy(),
+      { op: "backbone", pixels, dims },
+      transferable(pixels),
+    )) as BackboneOutput;
   }
 
   async dispose(): Promise<void> {
-    if (!this.opened) return;
-    this.opened = false;
-    const worker = InferenceWorker.shared();
-    worker.progress.delete(this.id);
-    await worker.request({ runner: this.id, op: "dispose" });
+    await Promise.all(
+      this.slots.map(async (state, slot) => {
+        if (!state.opened) return;
+        state.opened = false;
+        const worker = InferenceWorker.shared(slot);
+        worker.progress.delete(this.id);
+        await worker.request({ runner: this.id, op: "dispose" });
+      }),
+    );
   }
 
-  private call(
+  /** The first of this runner's workers with the fewest of its requests in flight. */
+  private leastBusy(): number {
+    let best = 0;
+    this.slots.forEach((state, slot) => state.busy < this.slots[best].busy && (best = slot));
+    return best;
+  }
+
+  private async call(
+    slot: number,
     request: Request extends infer R ? (R extends Request ? Omit<R, "runner"> : never) : never,
     transfer: ArrayBuffer[] = [],
   ) {
-    const worker = InferenceWorker.shared();
-    if (!this.opened) {
+    const worker = InferenceWorker.shared(slot);
+    const state = this.slots[slot];
+    if (!state.opened) {
       // Messages are handled in order, so the request below finds the runner open.
       const { progressCallback, ...options } = this.options;
       const setup: RunnerSetup = { options, source: this.source, forwardProgress: progressCallback !== undefined };
       if (progressCallback) worker.progress.set(this.id, progressCallback);
       void worker.request({ runner: this.id, op: "open", setup }).catch(() => undefined);
-      this.opened = true;
+      state.opened = true;
     }
-    return worker.request({ ...request, runner: this.id } as Request, transfer);
+    state.busy++;
+    try {
+      return await worker.request({ ...request, runner: this.id } as Request, transfer);
+    } finally {
+      state.busy--;
+    }
   }
 }
 

@@ -3,8 +3,6 @@
  * - `onnxEngine`: float32 through onnxruntime's MatMul (its MLAS kernels, via
  *   transformers.js's `matmul` op). About 35 GFLOP/s on one core of this project's CI
  *   machine, against about 3 for the best scalar JavaScript loop, so training uses it.
- *   onnxruntime runs on one thread per process only (see models/onnx_thread.ts), so it is
- *   used only on the thread that owns it.
  * - `exactEngine`: float64 in plain JavaScript, on any thread. The reference the
  *   gradient tests check, and what applies a head to fresh embeddings on the main thread.
  */

@@ -11,7 +11,6 @@
  * - `pairs` (e.g. an image and its caption, or two photos of one product): InfoNCE.
  * - `triplets` (anchor, positive, negative): triplet loss.
  */
-import { claimOnnxThread, onnxThreadOwner } from "../models/onnx_thread.js";
 import type { InferenceThread } from "../models/clip_towers.js";
 import { trainInWorker } from "../models/worker_runner.js";
 import { Adam } from "./adam.js";
@@ -54,10 +53,9 @@ export interface TrainProjectionHeadOptions {
   /** Stop after this many epochs without a better validation score. Default: 8. */
   patience?: number;
   /**
-   * The thread that trains. Its matrix products run on onnxruntime, which a process runs
-   * on one thread only (see models/onnx_thread.ts), so the default is the thread that
-   * already runs this process's models, else the shared inference worker (as for
-   * `ImageEmbeddings`), which also keeps the caller's event loop free.
+   * The thread that trains: `"worker"`, the shared inference worker (as for
+   * `ImageEmbeddings`), which keeps the caller's event loop free, or `"main"`, this thread.
+   * Default: `"worker"`.
    */
   inference?: InferenceThread;
   onEpoch?: (stats: EpochStats) => void;
@@ -115,14 +113,13 @@ type PackedData =
 export async function trainProjectionHead(options: TrainProjectionHeadOptions): Promise<TrainedHead> {
   const started = performance.now();
   const job = packTrainingJob(options);
-  const thread = options.inference ?? onnxThreadOwner() ?? "worker";
+  const thread = options.inference ?? "worker";
   if (thread !== "worker" && thread !== "main")
     throw new TypeError(`Expected "worker" or "main" for inference but received ${JSON.stringify(options.inference)}`);
   let outcome: TrainingOutcome;
   if (thread === "worker") {
     outcome = await trainInWorker(job, options.onEpoch);
   } else {
-    claimOnnxThread("main");
     outcome = await runTrainingJob(job, onnxEngine, options.onEpoch);
   }
   const { shape, params, ...scores } = outcome;

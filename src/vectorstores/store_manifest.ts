@@ -27,6 +27,11 @@ export interface StoreManifest {
   normalized: boolean;
   /** Identity of the projection head applied after the encoder, or null. */
   projectionHead: string | null;
+  /**
+   * With a head: what it was applied to, the unit-length encoder output. Absent in stores
+   * saved by earlier versions, which applied heads to the raw output.
+   */
+  headInput?: "normalized";
   /** Image-only encoders (ImageEncoderEmbeddings): the pooling that made the vectors. Absent or null for CLIP. */
   pooling?: string | null;
   /** Live entries (deleted ones excluded). */
@@ -50,6 +55,7 @@ export function buildManifest(
     indexType: index.indexType,
     normalized: index.metric === "cosine" || (image?.normalize ?? false),
     projectionHead: image?.projectionHead?.id ?? null,
+    headInput: image?.projectionHead ? "normalized" : undefined,
     pooling: poolingOf(image),
     count: index.count,
     savedAt: new Date().toISOString(),
@@ -121,6 +127,16 @@ export async function checkCompatible(
       head,
       `The index in ${directory} was built with ${describe(savedHead)}, but these embeddings use ${describe(head)}. ` +
         `Load it with the same head (ImageEmbeddings' projectionHead option), or re-index.`,
+    );
+  }
+  if (head !== null && manifest.headInput !== "normalized") {
+    throw new IncompatibleIndexError(
+      directory,
+      "headInput",
+      manifest.headInput ?? "raw",
+      "normalized",
+      `The index in ${directory} was built by an earlier version that applied projection head ${head} to the raw encoder output. ` +
+        `Heads now take the unit-length output they were trained on, so its vectors differ from new ones: re-index it.`,
     );
   }
   const dimension = await embeddings.getDimension();

@@ -7,7 +7,7 @@
 import { chmod, mkdir, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { deflateSync } from "node:zlib";
-import sharp from "sharp";
+import sharp, { type Sharp } from "sharp";
 import type { ImageInputErrorCode } from "../../src/index.js";
 import { renderShape } from "./shapes.js";
 
@@ -61,7 +61,7 @@ function pngClaiming(width: number, height: number): Buffer {
 
 /** The pixels to store so that a viewer applying EXIF `orientation` shows `upright`. */
 async function storedForOrientation(upright: Buffer, orientation: number): Promise<Buffer> {
-  const step = async (input: Buffer, op: (s: sharp.Sharp) => sharp.Sharp) => op(sharp(input)).png().toBuffer();
+  const step = async (input: Buffer, op: (s: Sharp) => Sharp) => op(sharp(input)).png().toBuffer();
   switch (orientation) {
     case 2:
       return step(upright, (s) => s.flop());

@@ -73,6 +73,38 @@ describe("projection heads with tiny-clip", () => {
     expect(await fromObject.embedImages(IMAGES)).toEqual(projected);
   });
 
+  it("applies the head to the unit-length encoder output it was trained on, for images and texts", async () => {
+    // Biases make a head sensitive to its input's scale (a zero-bias head is not): random ones here.
+    const random = seededRandom(11);
+    const biased = new ProjectionHead(
+      head.shape,
+      Float64Array.from(head.params, () => (random() - 0.5) * 0.4),
+    );
+    const withHead = new ImageEmbeddings({ model: TINY_CLIP, projectionHead: biased });
+    const raw = new ImageEmbeddings({ model: TINY_CLIP, normalize: false });
+    const texts = ["a red circle", "a blue square"];
+    const [projected, unit, unnormalised] = await Promise.all([
+      withHead.embedImages(IMAGES),
+      plain.embedImages(IMAGES),
+      raw.embedImages(IMAGES),
+    ]);
+    const cosine = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+    for (const [i, v] of projected.entries()) {
+      expect(cosine(v, await biased.apply(unit[i]))).toBeGreaterThanOrEqual(0.99999);
+      // The rule it replaces, the head on the raw output (norm about 11 on tiny-clip), really differs.
+      expect(Math.hypot(...unnormalised[i])).toBeGreaterThan(2);
+      expect(cosine(v, await biased.apply(unnormalised[i]))).toBeLessThan(0.9999);
+    }
+    const [projectedTexts, unitTexts] = [await withHead.embedDocuments(texts), await plain.embedDocuments(texts)];
+    for (const [i, v] of projectedTexts.entries()) {
+      expect(cosine(v, await biased.apply(unitTexts[i]))).toBeGreaterThanOrEqual(0.99999);
+    }
+    // normalize: false does not change what the head is given.
+    const headNoNormalize = new ImageEmbeddings({ model: TINY_CLIP, projectionHead: biased, normalize: false });
+    expect(await headNoNormalize.embedImages(IMAGES)).toEqual(projected);
+    await Promise.all([withHead.dispose(), raw.dispose(), headNoNormalize.dispose()]);
+  });
+
   it("builds, saves and reloads a store with the head, and searches it correctly", async () => {
     const embeddings = new ImageEmbeddings({ model: TINY_CLIP, projectionHead: headPath });
     const store = await ImageFaissStore.fromImages(IMAGES, embeddings);
@@ -81,7 +113,7 @@ describe("projection heads with tiny-clip", () => {
     const manifest = JSON.parse(
       await readFile(join(index, (await readFile(join(index, "CURRENT"), "utf8")).trim(), "manifest.json"), "utf8"),
     );
-    expect(manifest).toMatchObject({ projectionHead: head.id, dimension: 32 });
+    expect(manifest).toMatchObject({ projectionHead: head.id, headInput: "normalized", dimension: 32 });
 
     const loaded = await ImageFaissStore.load(
       index,
@@ -106,6 +138,23 @@ describe("projection heads with tiny-clip", () => {
       new RegExp(`built with projection head ${head.id}, but these embeddings use projection head ${other.id}`),
     );
     await expect(ImageFaissStore.load(index, plain)).rejects.toThrow(/but these embeddings use no projection head/);
+  });
+
+  it("refuses a store whose head was applied to the raw encoder output (saved before headInput)", async () => {
+    const index = join(dir, "index");
+    const manifestPath = join(index, (await readFile(join(index, "CURRENT"), "utf8")).trim(), "manifest.json");
+    const { headInput, ...old } = JSON.parse(await readFile(manifestPath, "utf8"));
+    expect(headInput).toBe("normalized");
+    await writeFile(manifestPath, JSON.stringify(old));
+    try {
+      await expect(
+        ImageFaissStore.load(index, new ImageEmbeddings({ model: TINY_CLIP, projectionHead: headPath })),
+      ).rejects.toThrow(
+        new RegExp(`applied projection head ${head.id} to the raw encoder output.*unit-length.*re-index it`),
+      );
+    } finally {
+      await writeFile(manifestPath, JSON.stringify({ ...old, headInput }));
+    }
   });
 
   it("names a bad head file and a head that does not fit the model", async () => {
