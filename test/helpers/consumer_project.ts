@@ -100,6 +100,8 @@ export interface ConsumerProjectOptions {
   packages?: string[];
   /** The project's package.json "type". Default: "module". */
   type?: "module" | "commonjs";
+  /** The project's package.json "overrides", written before the install. Default: none. */
+  overrides?: Record<string, string>;
 }
 
 export interface ConsumerProject {
@@ -131,7 +133,13 @@ export async function createConsumerProject(options: ConsumerProjectOptions = {}
     const tarball = await packPackage(join(root, "pack"));
     const dir = join(root, "project");
     await mkdir(dir);
-    const manifest = { name: "consumer", version: "1.0.0", private: true, type: options.type ?? "module" };
+    const manifest = {
+      name: "consumer",
+      version: "1.0.0",
+      private: true,
+      type: options.type ?? "module",
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+    };
     await writeFile(join(dir, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
 
     const run = (command: string, args: string[], runOptions: Omit<RunOptions, "cwd"> = {}) =>
