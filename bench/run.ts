@@ -6,7 +6,7 @@
  *
  *   npm run bench                      # everything (the first run builds HNSW32 over 1M vectors: 93 minutes on 2 cores with faiss's generic kernels)
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
- *   npm run bench -- --only indexing,text,search,clustered,bulk,training,memory,serve
+ *   npm run bench -- --only indexing,text,search,clustered,bulk,training,memory,serve,pool
  *   npm run bench -- --only search --vectors 100000   # search over these sizes only
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -15,6 +15,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { physicalCoreCount } from "../src/models/cpu_cores.js";
 import { benchImages, IMAGE_SIZES, type ImageSize } from "./images.js";
 import { writeReport, type Report } from "./report.js";
 
@@ -23,7 +24,7 @@ const CACHE = join(ROOT, ".cache/bench");
 const BENCH_MODEL = join(ROOT, ".cache/models/bench-vit-b32");
 const TINY_CLIP = join(ROOT, "test/fixtures/models/tiny-clip");
 const PYTHON = join(ROOT, ".venv/bin/python");
-const SECTIONS = ["indexing", "text", "search", "clustered", "bulk", "training", "memory", "serve"] as const;
+const SECTIONS = ["indexing", "text", "search", "clustered", "bulk", "training", "memory", "serve", "pool"] as const;
 
 const { values: options } = parseArgs({
   options: { quick: { type: "boolean", default: false }, only: { type: "string" }, vectors: { type: "string" } },
@@ -138,6 +139,33 @@ async function indexing(report: Report) {
     { model: TINY_CLIP, paths: await benchImages(CACHE, "web", 32) },
     "q8 vs fp32 cosine (tiny-clip)",
   );
+}
+
+/** A pool of inference workers against one: the same cores as threads of one worker, or one thread per worker. */
+async function pool(report: Report) {
+  const cores = physicalCoreCount();
+  const layouts = [
+    { workers: 1, threads: cores },
+    { workers: cores, threads: 1 },
+  ];
+  report.pool = { cores, layouts, sizes: {} };
+  for (const size of ["web", "camera"] as ImageSize[]) {
+    const paths = await benchImages(CACHE, size, size === "web" ? plan.web : plan.camera);
+    const runs: Result[][] = layouts.map(() => []);
+    for (let rep = 0; rep < Math.max(3, plan.reps); rep++) {
+      console.log(`pool ${size}, repetition ${rep + 1}`);
+      layouts.forEach(({ workers, threads }, i) =>
+        runs[i].push(
+          child(
+            tsx("ours_index.ts"),
+            { model: BENCH_MODEL, paths, dtype: "fp32", batchSize: 16, inference: "worker", workers, threads },
+            `ours fp32, ${workers} worker(s) × ${threads} thread(s)`,
+          ),
+        ),
+      );
+    }
+    report.pool.sizes[size] = { images: paths.length, ...IMAGE_SIZES[size], runs };
+  }
 }
 
 async function text(report: Report) {
@@ -294,7 +322,7 @@ async function main() {
     quick,
     date: new Date().toISOString().slice(0, 10),
   };
-  const sections = { indexing, text, search, clustered, bulk, training, memory, serve };
+  const sections = { indexing, text, search, clustered, bulk, training, memory, serve, pool };
   for (const name of SECTIONS) {
     if (!only.has(name)) continue;
     if (name === "search") for (const count of plan.searchCounts) delete report.search[count];

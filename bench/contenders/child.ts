@@ -13,13 +13,16 @@ export function report(result: Record<string, unknown>): void {
   process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
 }
 
-/** Runs `work`, timing it and recording the event-loop delay (ms) and peak RSS (MB) meanwhile. */
+/** Runs `work`, timing it and recording the event-loop delay (ms), peak RSS (MB) and CPU time (s) meanwhile. */
 export async function measure<T>(work: () => Promise<T>) {
   const delay = monitorEventLoopDelay({ resolution: 10 });
   delay.enable();
   const start = performance.now();
+  const cpuBefore = process.cpuUsage();
   const value = await work();
   const seconds = (performance.now() - start) / 1000;
+  // User + system time of every thread of the process: what the work cost, however busy the machine was.
+  const cpu = process.cpuUsage(cpuBefore);
   delay.disable();
   return {
     value,
@@ -27,5 +30,6 @@ export async function measure<T>(work: () => Promise<T>) {
     loopDelayP99Ms: delay.percentile(99) / 1e6,
     loopDelayMaxMs: delay.max / 1e6,
     peakRssMb: process.resourceUsage().maxRSS / 1024,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
   };
 }

@@ -13,6 +13,7 @@ const args = readArgs<{
   batchSize: number;
   inference: InferenceThread;
   threads?: number;
+  workers?: number;
 }>();
 const embeddings = new ImageEmbeddings({
   model: args.model,
@@ -20,6 +21,7 @@ const embeddings = new ImageEmbeddings({
   batchSize: args.batchSize,
   inference: args.inference,
   threads: args.threads,
+  workers: args.workers,
 });
 await embeddings.embedImages(args.paths.slice(0, 1)); // load the model outside the timing
 
@@ -33,5 +35,6 @@ report({
   loopDelayP99Ms: run.loopDelayP99Ms,
   loopDelayMaxMs: run.loopDelayMaxMs,
   peakRssMb: run.peakRssMb,
+  cpuSeconds: run.cpuSeconds,
 });
 await embeddings.dispose();
