@@ -20,6 +20,9 @@ export {
   ImageBatchError,
   ModelLoadError,
   MissingDependencyError,
+  StoreConnectionError,
+  StoreModelMismatchError,
+  type StoreModelIdentity,
   type ImageInputErrorCode,
 } from "./errors.js";
 export { cosineSimilarity } from "./utils/vectors.js";
@@ -47,6 +50,10 @@ export {
   type ImageIdFormat,
 } from "./vectorstores/image_documents.js";
 export type { DistanceMetric } from "./vectorstores/faiss_index.js";
+export { PgvectorImageStore, type PgvectorImageStoreArgs } from "./vectorstores/pgvector/pgvector_image_store.js";
+export type { PgvectorColumns } from "./vectorstores/pgvector/identifiers.js";
+export type { HnswOptions } from "./vectorstores/pgvector/schema.js";
+export { pathsOf, withPaths } from "./vectorstores/image_paths.js";
 export type { MetadataFilter } from "./vectorstores/filter.js";
 export {
   MultimodalRetriever,
