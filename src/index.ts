@@ -50,7 +50,11 @@ export {
   type ImageIdFormat,
 } from "./vectorstores/image_documents.js";
 export type { DistanceMetric } from "./vectorstores/faiss_index.js";
-export { PgvectorImageStore, type PgvectorImageStoreArgs } from "./vectorstores/pgvector/pgvector_image_store.js";
+export {
+  PgvectorImageStore,
+  type PgvectorImageStoreArgs,
+  type PgvectorAddOptions,
+} from "./vectorstores/pgvector/pgvector_image_store.js";
 export type { PgvectorColumns } from "./vectorstores/pgvector/identifiers.js";
 export type { HnswOptions } from "./vectorstores/pgvector/schema.js";
 export { pathsOf, withPaths } from "./vectorstores/image_paths.js";

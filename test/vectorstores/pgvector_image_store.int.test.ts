@@ -110,6 +110,28 @@ describe("PgvectorImageStore", () => {
     expect(await s.addPath(id, "/photos/c.png")).toBe(false);
   });
 
+  it("mergePaths keeps the stored paths of an upserted row, for writers adding the same content at once", async () => {
+    const s = await open("merge_paths");
+    const hash = documents[5].metadata.contentHash as string;
+    const entry = (paths: string[], album: string) =>
+      new Document({ pageContent: "", metadata: { contentHash: hash, album, paths, source: paths[0] } });
+    // Two writers add the same image under different paths, concurrently.
+    await Promise.all([
+      s.addVectors([vectors[5]], [entry(["/b/2.png", "/b/1.png"], "one")], { ids: [hash], mergePaths: true }),
+      s.addVectors([vectors[5]], [entry(["/a/1.png"], "two")], { ids: [hash], mergePaths: true }),
+    ]);
+    let [doc] = await s.getDocumentsById([hash]);
+    expect(await s.count()).toBe(1);
+    expect(doc!.metadata.paths).toEqual(["/a/1.png", "/b/1.png", "/b/2.png"]);
+    expect(doc!.metadata.source).toBe("/a/1.png");
+    expect(doc!.pageContent).toBe("/a/1.png");
+    expect(["one", "two"]).toContain(doc!.metadata.album); // the rest of the row: the last writer's
+    // Without it, the row is replaced.
+    await s.addVectors([vectors[5]], [entry(["/c.png"], "three")], { ids: [hash] });
+    [doc] = await s.getDocumentsById([hash]);
+    expect(doc!.metadata).toMatchObject({ paths: ["/c.png"], source: "/c.png", album: "three" });
+  });
+
   describe("filters", () => {
     const query = () => embeddings.embedQuery("red circle");
 

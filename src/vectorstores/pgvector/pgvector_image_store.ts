@@ -10,6 +10,7 @@ import { filterToSql, isObjectFilter } from "./filter_sql.js";
 import { tableNames, type PgvectorColumns, type TableNames } from "./identifiers.js";
 import { claimModelRecord, ensureModelRecordTable, modelIdentityOf } from "./model_record.js";
 import { toRowId } from "./row_ids.js";
+import { upsertSql } from "./upsert_sql.js";
 import {
   checkIndexParameter,
   createHnswIndex,
@@ -49,6 +50,18 @@ export interface PgvectorImageStoreArgs {
   hnswIndexAt?: number;
   /** Parameters for the automatic HNSW index. Default: pgvector's (`m` 16, `efConstruction` 64). */
   hnsw?: HnswOptions;
+}
+
+export interface PgvectorAddOptions {
+  /** Row ids: UUIDs or SHA-256 content hashes. Default: each Document's id, else its `metadata.contentHash`, else random. */
+  ids?: string[];
+  /**
+   * For an id already stored: keep the stored `metadata.paths` as well as the new ones
+   * (united, sorted, `source` and `pageContent` the first), in the same statement, so
+   * that concurrent writers of the same content under different paths lose none.
+   * The rest of the row is replaced. Default: `false` (the row is replaced).
+   */
+  mergePaths?: boolean;
 }
 
 /** Rows written per INSERT: 4 parameters each, well under Postgres' 65535. */
@@ -223,9 +236,10 @@ export class PgvectorImageStore extends VectorStore {
    * hashes, stored as the UUID made from them (`uuidFromContentHash`); the ids returned
    * are the row ids. Default ids: each Document's `id`, else its `metadata.contentHash`,
    * else a random UUID. Vectors are stored at unit length. All rows are written in one
-   * transaction; when several share an id, the last one wins.
+   * transaction; when several share an id, the last one wins. With `mergePaths`, a row
+   * already stored keeps its `metadata.paths` too (see `PgvectorAddOptions`).
    */
-  async addVectors(vectors: number[][], documents: Document[], options: { ids?: string[] } = {}): Promise<string[]> {
+  async addVectors(vectors: number[][], documents: Document[], options: PgvectorAddOptions = {}): Promise<string[]> {
     if (vectors.length !== documents.length) {
       throw new RangeError(`Got ${vectors.length} vectors but ${documents.length} documents`);
     }
@@ -250,19 +264,11 @@ export class PgvectorImageStore extends VectorStore {
     });
     const last = new Map(ids.map((id, i) => [id, i]));
     const unique = rows.filter((_, i) => last.get(ids[i]) === i);
-    const { table, id, content, metadata, vector } = this.names;
+    const mergePaths = options.mergePaths ?? false;
     await this.transaction(async (client) => {
       for (let start = 0; start < unique.length; start += INSERT_CHUNK) {
         const chunk = unique.slice(start, start + INSERT_CHUNK);
-        const values = chunk.map(
-          (_, r) => `($${4 * r + 1}::uuid, $${4 * r + 2}, $${4 * r + 3}::jsonb, $${4 * r + 4}::vector)`,
-        );
-        await client.query(
-          `INSERT INTO ${table} (${id}, ${content}, ${metadata}, ${vector}) VALUES ${values.join(", ")}
-           ON CONFLICT (${id}) DO UPDATE SET ${content} = EXCLUDED.${content},
-             ${metadata} = EXCLUDED.${metadata}, ${vector} = EXCLUDED.${vector}`,
-          chunk.flat(),
-        );
+        await client.query(upsertSql(this.names, chunk.length, mergePaths), chunk.flat());
       }
     });
     if (!this.indexed && this.hnswIndexAt !== Infinity && (await this.count()) >= this.hnswIndexAt) {
