@@ -12,7 +12,7 @@ import { claimModelRecord, ensureModelRecordTable, modelIdentityOf } from "./mod
 import { toRowId } from "./row_ids.js";
 import { upsertSql } from "./upsert_sql.js";
 import {
-  checkIndexParameter,
+  checkIntegerInRange,
   createHnswIndex,
   ensureTable,
   hasHnswIndex,
@@ -152,15 +152,15 @@ export class PgvectorImageStore extends VectorStore {
         `Expected a postgres:// URL for connectionString but received ${JSON.stringify(args?.connectionString)}`,
       );
     }
-    const efSearch = checkIndexParameter("efSearch", args.efSearch ?? 100, 1, 1000);
+    const efSearch = checkIntegerInRange("efSearch", args.efSearch ?? 100, 1, 1000);
     const hnswIndexAt = args.hnswIndexAt ?? 10_000;
     if (!(hnswIndexAt === Infinity || (Number.isInteger(hnswIndexAt) && hnswIndexAt > 0))) {
       throw new RangeError(
         `Expected a positive integer or Infinity for hnswIndexAt but received ${String(hnswIndexAt)}`,
       );
     }
-    const poolSize = checkIndexParameter("poolSize", args.poolSize ?? 4, 1, 1000);
-    const connectTimeoutMs = checkIndexParameter("connectTimeoutMs", args.connectTimeoutMs ?? 10_000, 1, 3_600_000);
+    const poolSize = checkIntegerInRange("poolSize", args.poolSize ?? 4, 1, 1000);
+    const connectTimeoutMs = checkIntegerInRange("connectTimeoutMs", args.connectTimeoutMs ?? 10_000, 1, 3_600_000);
     const identity = await modelIdentityOf(embeddings);
     const dimension = args.dimension ?? identity?.dimension;
     if (dimension === undefined || !Number.isInteger(dimension) || dimension <= 0) {

@@ -65,8 +65,8 @@ export async function hasHnswIndex(pool: Pool, names: TableNames): Promise<boole
 
 /** Builds an HNSW index for cosine distance on the vector column, unless the table has one. */
 export async function createHnswIndex(pool: Pool, names: TableNames, options: HnswOptions = {}): Promise<void> {
-  const m = checkIndexParameter("m", options.m ?? 16, 2, 100);
-  const efConstruction = checkIndexParameter("efConstruction", options.efConstruction ?? 64, 4, 1000);
+  const m = checkIntegerInRange("m", options.m ?? 16, 2, 100);
+  const efConstruction = checkIntegerInRange("efConstruction", options.efConstruction ?? 64, 4, 1000);
   if (efConstruction < 2 * m) {
     throw new RangeError(`efConstruction (${efConstruction}) must be at least 2 × m (${2 * m}), as pgvector requires`);
   }
@@ -78,7 +78,7 @@ export async function createHnswIndex(pool: Pool, names: TableNames, options: Hn
   );
 }
 
-export function checkIndexParameter(name: string, value: number, min: number, max: number): number {
+export function checkIntegerInRange(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new RangeError(`Expected an integer from ${min} to ${max} for ${name} but received ${String(value)}`);
   }
