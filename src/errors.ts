@@ -116,3 +116,53 @@ export class IncompatibleIndexError extends Error {
     super(message);
   }
 }
+
+/** A database store that cannot be reached or refused the connection, within the connect timeout. */
+export class StoreConnectionError extends Error {
+  override name = "StoreConnectionError";
+
+  constructor(
+    /** The store's URL with any password replaced by `***`. */
+    readonly url: string,
+    /** What went wrong, e.g. "connection refused" or "no answer within 10000 ms". */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Cannot connect to the store at ${url}: ${reason}. Check that Postgres is running there, ` +
+        `that the host, port, user and database are right, and that the pgvector extension is available.`,
+      options,
+    );
+  }
+}
+
+/** What made the vectors in a store: compared when a store is opened. */
+export interface StoreModelIdentity {
+  /** A Hub id, or the absolute path of a local model directory. */
+  model: string;
+  dimension: number;
+  /** The projection head's id, or null for none. */
+  head: string | null;
+  /** Image-only encoders' pooling, or null for CLIP. */
+  pooling: string | null;
+}
+
+/** A store opened with embeddings other than the ones that wrote its vectors. */
+export class StoreModelMismatchError extends Error {
+  override name = "StoreModelMismatchError";
+
+  constructor(
+    /** Where the store is: its URL (password replaced by `***`) and table. */
+    readonly store: string,
+    readonly stored: StoreModelIdentity,
+    readonly requested: StoreModelIdentity,
+  ) {
+    const describe = (m: StoreModelIdentity) =>
+      `model "${m.model}" (${m.dimension}-d, ${m.head ? `projection head ${m.head}` : "no projection head"}` +
+      `${m.pooling ? `, pooling ${m.pooling}` : ""})`;
+    super(
+      `The store ${store} holds vectors made with ${describe(stored)}, but these embeddings use ${describe(requested)}. ` +
+        `Vectors from different models are not comparable: open it with the same model, or use another table.`,
+    );
+  }
+}

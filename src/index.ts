@@ -21,6 +21,9 @@ export {
   ModelLoadError,
   MissingDependencyError,
   IncompatibleIndexError,
+  StoreConnectionError,
+  StoreModelMismatchError,
+  type StoreModelIdentity,
   type ImageInputErrorCode,
   type IncompatibleIndexField,
 } from "./errors.js";
@@ -49,6 +52,14 @@ export {
   type ImageIdFormat,
 } from "./vectorstores/image_documents.js";
 export type { DistanceMetric } from "./vectorstores/faiss_index.js";
+export {
+  PgvectorImageStore,
+  type PgvectorImageStoreArgs,
+  type PgvectorAddOptions,
+} from "./vectorstores/pgvector/pgvector_image_store.js";
+export type { PgvectorColumns } from "./vectorstores/pgvector/identifiers.js";
+export type { HnswOptions } from "./vectorstores/pgvector/schema.js";
+export { pathsOf, withPaths } from "./vectorstores/image_paths.js";
 export type { MetadataFilter } from "./vectorstores/filter.js";
 export {
   MultimodalRetriever,

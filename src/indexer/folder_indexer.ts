@@ -25,9 +25,12 @@ import type { ImageEmbeddings } from "../embeddings/image_embeddings.js";
 import type { ImageFaissStore } from "../vectorstores/image_faiss_store.js";
 import { lockIndex } from "./lock.js";
 import { DEFAULT_INDEX_DIR } from "./defaults.js";
+import { pathsOf, withPaths } from "../vectorstores/image_paths.js";
 import { openImageIndex, type OpenIndexOptions } from "./open_index.js";
 import { isFresh, readState, writeState } from "./state.js";
 import { findImageFiles, isInside, type FoundFile } from "./walk.js";
+
+export { pathsOf };
 
 export interface IndexFoldersOptions extends Omit<OpenIndexOptions, "create"> {
   /** The index folder. Default: `".image-index"` in the current directory. */
@@ -389,27 +392,9 @@ class IndexRun {
   }
 }
 
-/** The indexer's `paths` list of a Document, or undefined for entries it does not manage. */
-export function pathsOf(document: { metadata?: Record<string, unknown> }): string[] | undefined {
-  const paths = document.metadata?.paths;
-  return Array.isArray(paths) && paths.every((p) => typeof p === "string") ? paths : undefined;
-}
-
 function imageDocument(id: string, paths: string[], info: { width: number; height: number; format: string }): Document {
   return withPaths(
     new Document({ id, pageContent: "", metadata: { modality: "image", contentHash: id, ...info } }),
     paths,
   );
-}
-
-/** A copy of `document` listing `paths` (sorted, each once); `source` and `pageContent` follow the first. */
-function withPaths(document: Document, paths: string[]): Document {
-  const sorted = [...new Set(paths)].sort();
-  const { source: _source, ...rest } = document.metadata;
-  const source = sorted[0];
-  return new Document({
-    id: document.id,
-    pageContent: source ?? `image:${document.id}`,
-    metadata: { ...rest, ...(source !== undefined ? { source } : {}), paths: sorted },
-  });
 }

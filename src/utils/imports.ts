@@ -1,6 +1,7 @@
 /**
- * The one place that loads faiss-node. It is a native addon that may be missing or
- * unbuilt on a user's machine, so it loads lazily, and a failure says what to install.
+ * The one place that loads optional dependencies: faiss-node (a native addon that may be
+ * missing or unbuilt on a user's machine) and pg (only the Postgres store needs it). Each
+ * loads lazily, and a failure says what to install.
  */
 import { MissingDependencyError } from "../errors.js";
 
@@ -26,4 +27,26 @@ export function loadFaiss(): Promise<FaissModule> {
     },
   );
   return faiss;
+}
+
+export type PgModule = typeof import("pg");
+
+const PG_HINT = [
+  "The Postgres + pgvector store needs node-postgres, an optional peer dependency. Possible solutions:",
+  "  - npm install pg",
+  "  - Or use ImageFaissStore, which needs no database.",
+].join("\n");
+
+let pg: Promise<PgModule> | undefined;
+
+/** Loads pg (node-postgres) once; a failed load is retried on the next call. */
+export function loadPg(): Promise<PgModule> {
+  pg ??= import("pg").then(
+    (module) => ((module as unknown as { default?: PgModule }).default ?? module) as PgModule,
+    (error: unknown) => {
+      pg = undefined;
+      throw new MissingDependencyError("pg", PG_HINT, { cause: error });
+    },
+  );
+  return pg;
 }
