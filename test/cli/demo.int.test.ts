@@ -1,8 +1,7 @@
 /** `npm run demo` (examples/demo.ts) runs offline and prints what the README shows. */
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ROOT, tempDir, TINY_CLIP } from "../helpers/fixtures.js";
+import { tempDir, TINY_CLIP } from "../helpers/fixtures.js";
+import { runTsx } from "../helpers/run_process.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -13,12 +12,10 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-it("indexes the sample images, searches them, and says how to serve and switch models", () => {
-  const run = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), "examples/demo.ts"], {
-    cwd: ROOT,
+it("indexes the sample images, searches them, and says how to serve and switch models", async () => {
+  const run = await runTsx("examples/demo.ts", [], {
     env: { ...process.env, DEMO_DIR: dir, DEMO_MODEL: TINY_CLIP },
-    encoding: "utf8",
-    timeout: 180_000,
+    timeoutMs: 180_000,
   });
   expect(run.status, run.stderr).toBe(0);
   const out = run.stdout;

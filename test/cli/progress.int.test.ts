@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { tempDir } from "../helpers/fixtures.js";
+import { runProcess } from "../helpers/run_process.js";
 import { CLASSES } from "../helpers/shapes.js";
 import { CLI, cliEnv, ensureBuilt, TINY_CLIP, writeShapes } from "./helpers.js";
 
@@ -30,7 +31,7 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-it.skipIf(!hasScript)("draws a progress bar with count, rate and ETA on a terminal", () => {
+it.skipIf(!hasScript)("draws a progress bar with count, rate and ETA on a terminal", async () => {
   const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
   const command = [
     process.execPath,
@@ -46,10 +47,8 @@ it.skipIf(!hasScript)("draws a progress bar with count, rate and ETA on a termin
   ]
     .map(quote)
     .join(" ");
-  const run = spawnSync("script", ["-qec", `stty cols 120 rows 40; ${command}`, "/dev/null"], {
+  const run = await runProcess("script", ["-qec", `stty cols 120 rows 40; ${command}`, "/dev/null"], {
     env: cliEnv(),
-    encoding: "utf8",
-    timeout: 120_000,
   });
   expect(run.status, run.stdout + run.stderr).toBe(0);
   const out = run.stdout;

@@ -6,10 +6,9 @@
  * the right class where the examples search for a class, and the right colour where
  * the query arithmetic changes only the colour.
  */
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROOT, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
+import { TINY_CLIP, tempDir } from "../helpers/fixtures.js";
+import { runTsx } from "../helpers/run_process.js";
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -20,12 +19,9 @@ afterAll(async () => {
   await cleanup?.();
 });
 
-function runExample(name: string): string {
-  const run = spawnSync(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), `examples/${name}.ts`], {
-    cwd: ROOT,
+async function runExample(name: string): Promise<string> {
+  const run = await runTsx(`examples/${name}.ts`, [], {
     env: { ...process.env, EXAMPLES_DIR: dir, EXAMPLE_MODEL: TINY_CLIP },
-    encoding: "utf8",
-    timeout: 120_000,
   });
   expect(run.status, `${name} failed:\n${run.stderr}`).toBe(0);
   return run.stdout;
@@ -48,8 +44,8 @@ function resultsUnder(out: string, title: string): { score: number; file: string
 const isDescending = (scores: number[]) => scores.every((s, i) => i === 0 || s <= scores[i - 1]);
 
 describe("examples", () => {
-  it("text_to_image: indexes 72 images and finds each described class, with and without a filter", () => {
-    const out = runExample("text_to_image");
+  it("text_to_image: indexes 72 images and finds each described class, with and without a filter", async () => {
+    const out = await runExample("text_to_image");
     expect(out).toContain("Indexed 72 images with ");
     expect(out).toContain("(64-d vectors)");
     for (const [query, label] of [
@@ -68,8 +64,8 @@ describe("examples", () => {
     expect(greens[0].file).toMatch(/^green-star-/);
   });
 
-  it("image_to_image: finds images like the probe, leaves the probe out, and accepts bytes and MMR", () => {
-    const out = runExample("image_to_image");
+  it("image_to_image: finds images like the probe, leaves the probe out, and accepts bytes and MMR", async () => {
+    const out = await runExample("image_to_image");
     const probe = /^Like (\S+):$/m.exec(out)![1].split("/").at(-1)!;
     expect(probe).toMatch(/^purple-square-\d\.png$/);
     const hits = resultsUnder(out, `Like ${/^Like (\S+):$/m.exec(out)![1]}:`);
@@ -97,8 +93,8 @@ describe("examples", () => {
     expect(mmr.filter((h) => !hits.some((s) => s.file === h.file)).length).toBeGreaterThan(0);
   });
 
-  it("query_arithmetic: red circle − red + blue finds blue images, in both syntaxes", () => {
-    const out = runExample("query_arithmetic");
+  it("query_arithmetic: red circle − red + blue finds blue images, in both syntaxes", async () => {
+    const out = await runExample("query_arithmetic");
     expect(out).toMatch(/^Terms: 1 × image \S+red-circle-\d\.png, -1 × "red", 1 × "blue"$/m);
     const title = /^("image:\S+ - red \+ blue")$/m.exec(out)![1];
     const viaString = resultsUnder(out, title);
@@ -111,8 +107,8 @@ describe("examples", () => {
     for (const hit of weighted) expect(hit.file).toMatch(/^green-/);
   });
 
-  it("rag_chain: the chat model receives the question and the retrieved images' own bytes as image blocks", () => {
-    const out = runExample("rag_chain");
+  it("rag_chain: the chat model receives the question and the retrieved images' own bytes as image blocks", async () => {
+    const out = await runExample("rag_chain");
     expect(out).toContain("Answer:   I was shown 3 images for: Which of these shapes is a red circle?");
     const received = out.slice(out.indexOf("The model received:"), out.indexOf("The retrieved files:"));
     const blocks = received.split("\n").slice(1).filter(Boolean);
@@ -128,8 +124,8 @@ describe("examples", () => {
     expect(fileHashes).toEqual(imageHashes);
   });
 
-  it("agent_tool: the model calls image_search, gets JSON results and answers with the best match", () => {
-    const out = runExample("agent_tool");
+  it("agent_tool: the model calls image_search, gets JSON results and answers with the best match", async () => {
+    const out = await runExample("agent_tool");
     expect(out).toContain('Tool "image_search": Search an image collection by meaning.');
     expect(out).toContain('Model calls image_search({"query":"a yellow square","k":2})');
     const results = JSON.parse(/^Tool returns (.*)$/m.exec(out)![1]) as {
@@ -145,8 +141,8 @@ describe("examples", () => {
     expect(Number(answer[2])).toBe(results[0].score);
   });
 
-  it("fine_tune_head: a head trained on shape folders lifts held-out shape precision@10 far above plain search", () => {
-    const out = runExample("fine_tune_head");
+  it("fine_tune_head: a head trained on shape folders lifts held-out shape precision@10 far above plain search", async () => {
+    const out = await runExample("fine_tune_head");
     expect(out).toMatch(/^Trained a mlp head in [\d.]+ s \(best epoch \d+\)\.$/m);
     const [, before, after] = /^Held-out precision@10 by shape \(72 new images\): (\d\.\d\d) → (\d\.\d\d)$/m
       .exec(out)!

@@ -5,12 +5,12 @@
  * `npm rebuild langchain-image-embeddings`). The packing and the install run once per test
  * file; each test file decides what else its project installs.
  */
-import { spawn } from "node:child_process";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import semver from "semver";
 import { ensureBuilt } from "./ensure_built.js";
 import { ROOT, tempDir } from "./fixtures.js";
+import { runProcess } from "./run_process.js";
 
 export const PACKAGE_NAME = "langchain-image-embeddings";
 
@@ -43,25 +43,14 @@ export function consumerEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
   return { ...env, NO_COLOR: "1", ...extra };
 }
 
-/** Runs a command to completion, collecting its output. Never rejects for a non-zero exit. */
-export function runCommand(command: string, args: string[], options: RunOptions): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: consumerEnv(options.env),
-      stdio: ["ignore", "pipe", "pipe"],
-      timeout: options.timeoutMs ?? 10 * 60_000,
-      killSignal: "SIGKILL",
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code, signal) =>
-      resolve({ command: [command, ...args].join(" "), code, signal, stdout, stderr }),
-    );
+/** Runs a command in the consumer's environment to completion, collecting its output. Never rejects for a non-zero exit. */
+export async function runCommand(command: string, args: string[], options: RunOptions): Promise<CommandResult> {
+  const { status, ...result } = await runProcess(command, args, {
+    cwd: options.cwd,
+    env: consumerEnv(options.env),
+    timeoutMs: options.timeoutMs ?? 10 * 60_000,
   });
+  return { ...result, code: status };
 }
 
 /** Throws with the command's output unless it exited 0. */
@@ -96,7 +85,10 @@ export async function packPackage(destination: string): Promise<string> {
 }
 
 export interface ConsumerProjectOptions {
-  /** Installed with the package and `@langchain/core`, in the same command. Default: none. */
+  /**
+   * Installed with the package and `@langchain/core`, in the same command; a
+   * `@langchain/core@<version>` here replaces the plain one. Default: none.
+   */
   packages?: string[];
   /** The project's package.json "type". Default: "module". */
   type?: "module" | "commonjs";
@@ -129,6 +121,7 @@ export const NPM_QUIET = ["--no-audit", "--no-fund", "--loglevel=warn"];
  */
 export async function createConsumerProject(options: ConsumerProjectOptions = {}): Promise<ConsumerProject> {
   const { dir: root, cleanup } = await tempDir("lie-consumer-");
+  const packages = options.packages ?? [];
   try {
     const tarball = await packPackage(join(root, "pack"));
     const dir = join(root, "project");
@@ -149,8 +142,9 @@ export async function createConsumerProject(options: ConsumerProjectOptions = {}
       "--ignore-scripts",
       ...NPM_QUIET,
       tarball,
-      "@langchain/core",
-      ...(options.packages ?? []),
+      // The README's plain `@langchain/core`, unless the caller names a version of it.
+      ...(packages.some((p) => p.startsWith("@langchain/core@")) ? [] : ["@langchain/core"]),
+      ...packages,
     ]);
     // --foreground-scripts: npm hides a script's output otherwise; the log should show what our postinstall did.
     const rebuild = install.code === 0 ? await run("npm", ["rebuild", PACKAGE_NAME, "--foreground-scripts"]) : null;

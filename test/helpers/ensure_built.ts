@@ -2,7 +2,7 @@
  * Keeps dist/ as fresh as the sources for tests that run the built package (the CLI, the
  * packed tarball). A lock folder keeps two test files from building at once.
  */
-import { spawnSync } from "node:child_process";
+import { runProcess } from "./run_process.js";
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "./fixtures.js";
@@ -37,7 +37,7 @@ export async function ensureBuilt(): Promise<void> {
     }
     try {
       if (fresh()) break;
-      const build = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8" });
+      const build = await runProcess("npm", ["run", "build"], { timeoutMs: 300_000 });
       if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
     } finally {
       rmdirSync(lock);

@@ -23,7 +23,12 @@ let project: ConsumerProject;
 
 beforeAll(async () => {
   project = await createConsumerProject({
-    packages: [`@huggingface/transformers@${transformersVersion}`, `@langchain/community@${communityVersion}`],
+    // The README's recipe names @langchain/core's version: beside community, a plain one resolves to 0.3.x.
+    packages: [
+      `@huggingface/transformers@${transformersVersion}`,
+      `@langchain/community@${communityVersion}`,
+      `@langchain/core@${testedVersion("@langchain/core")}`,
+    ],
     overrides: { "@huggingface/transformers": "$@huggingface/transformers" },
   });
   await project.addFixture("community_side_by_side.mjs");

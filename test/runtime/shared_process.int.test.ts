@@ -5,27 +5,20 @@
  * With onnxruntime-node 1.21 (transformers.js 3.8) the same child aborted the process on
  * the second round (exit 134, "Cannot create a handle without a HandleScope").
  */
-import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { FIXTURE_IMAGES, ROOT, TINY_CLIP } from "../helpers/fixtures.js";
+import { FIXTURE_IMAGES, TINY_CLIP } from "../helpers/fixtures.js";
+import { runTsx } from "../helpers/run_process.js";
 
 const ROUNDS = 20;
 
 describe("sharing the process with transformers.js", () => {
-  it(`runs the worker, the main thread and direct transformers.js together for ${ROUNDS} rounds`, () => {
-    const run = spawnSync(
-      process.execPath,
-      [
-        join(ROOT, "node_modules/tsx/dist/cli.mjs"),
-        "test/helpers/shared_process_child.ts",
-        TINY_CLIP,
-        join(FIXTURE_IMAGES, "red-circle-80.png"),
-        String(ROUNDS),
-      ],
-      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-    );
-    expect(run.error).toBeUndefined();
+  it(`runs the worker, the main thread and direct transformers.js together for ${ROUNDS} rounds`, async () => {
+    const run = await runTsx("test/helpers/shared_process_child.ts", [
+      TINY_CLIP,
+      join(FIXTURE_IMAGES, "red-circle-80.png"),
+      String(ROUNDS),
+    ]);
     expect(run.signal, run.stderr).toBeNull();
     expect(run.status, run.stderr).toBe(0);
     const { workerVectors, mainVectors, directVectors } = JSON.parse(run.stdout) as Record<string, number[][]>;
