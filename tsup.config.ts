@@ -13,10 +13,14 @@ rmSync("dist", { recursive: true, force: true });
 export default defineConfig([
   // The library: one bundle per format, each with its own declaration file, so both
   // `import` and `require` consumers get matching types (checked by publint/attw).
-  // tower_worker is the worker thread's entry (see src/models/worker_runner.ts); the
-  // shims give the CJS build an import.meta.url to find it with.
+  // tower_worker and training_worker are worker threads' entries (found by
+  // src/runtime/worker_entry.ts); the shims give the CJS build an import.meta.url to find them with.
   {
-    entry: { index: "src/index.ts", tower_worker: "src/models/tower_worker.ts" },
+    entry: {
+      index: "src/index.ts",
+      tower_worker: "src/models/tower_worker.ts",
+      training_worker: "src/training/training_worker.ts",
+    },
     format: ["esm", "cjs"],
     dts: { entry: { index: "src/index.ts" } },
     shims: true,

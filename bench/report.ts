@@ -340,7 +340,7 @@ export async function writeReport(report: Report, file: string) {
       `Triplet loss with batch-hard mining, Adam, early stopping (patience 5): ${t.epochs} epochs (best ${t.bestEpoch}) in ${round(t.seconds, 1)} s, ` +
         `${round(t.seconds / t.epochs, 1)} s per epoch with validation. Held-out recall@1 on the synthetic classes: ${round(t.baseline, 3)} before, ${round(t.validation, 3)} after.`,
       "",
-      "The matrix products run on onnxruntime's MatMul in the inference worker (src/training/matrix_engine.ts); parameters,",
+      "The matrix products run on onnxruntime's MatMul in the training worker (src/heads/matrix_engine.ts); parameters,",
       "gradients and Adam stay in float32 from end to end, so nothing is converted on the way to onnxruntime. Earlier",
       "versions of the same run: 219.1 s (26 epochs at 8.4 s) with scalar JavaScript matrix loops, then 51 s (27 epochs",
       "at 1.9 s) with onnxruntime products but float64 parameters and gradients.",

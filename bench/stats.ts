@@ -1,4 +1,4 @@
-import { gaussian, seededRandom } from "../src/training/random.js";
+import { gaussian, seededRandom } from "../src/heads/random.js";
 import { normalizeInPlace } from "../src/utils/vectors.js";
 
 /** Small statistics helpers for the benchmarks. */

@@ -89,6 +89,14 @@ export class MissingDependencyError extends Error {
   }
 }
 
+/**
+ * A dependency that loads but cannot be used as it is: the wrong major version, or two
+ * copies of onnxruntime-node in one process. The message says how to get one right copy.
+ */
+export class DependencyConflictError extends Error {
+  override name = "DependencyConflictError";
+}
+
 /** What differs between a saved store and the embeddings (or library) that try to open it. */
 export type IncompatibleIndexField =
   "format" | "version" | "model" | "pooling" | "projectionHead" | "headInput" | "dimension";

@@ -14,12 +14,13 @@ export {
   type ImageUrlContentBlock,
 } from "./images/image_block.js";
 export type { ModelDtype, ModelLoadProgress } from "./models/model_source.js";
-export type { InferenceThread } from "./models/clip_towers.js";
+export type { InferenceThread } from "./models/towers.js";
 export {
   ImageInputError,
   ImageBatchError,
   ModelLoadError,
   MissingDependencyError,
+  DependencyConflictError,
   IncompatibleIndexError,
   StoreConnectionError,
   StoreModelMismatchError,
@@ -118,7 +119,7 @@ export {
   type SearchIndexOptions,
 } from "./indexer/search.js";
 export { startImageServer, type ImageServerOptions, type RunningImageServer } from "./server/image_server.js";
-export { ProjectionHead, describeShape, type HeadKind, type HeadShape } from "./training/projection_head.js";
+export { ProjectionHead, describeShape, type HeadKind, type HeadShape } from "./heads/projection_head.js";
 export {
   saveProjectionHead,
   loadProjectionHead,
@@ -126,7 +127,7 @@ export {
   headFromJson,
   HEAD_FORMAT,
   HEAD_VERSION,
-} from "./training/head_file.js";
+} from "./heads/head_file.js";
 export {
   trainProjectionHead,
   recallAt1,

@@ -5,7 +5,7 @@
  * a user would run it).
  */
 import { trainProjectionHead } from "../../src/index.js";
-import { gaussian, seededRandom } from "../../src/training/random.js";
+import { gaussian, seededRandom } from "../../src/heads/random.js";
 import { readArgs, report } from "./child.js";
 
 const args = readArgs<{ count: number; epochs: number; patience: number; hiddenDim: number }>();

@@ -3,7 +3,7 @@
  * tiny-clip never saw in training (it was trained on PIL drawings).
  */
 import sharp from "sharp";
-import { seededRandom } from "../../src/training/random.js";
+import { seededRandom } from "../../src/heads/random.js";
 
 export const COLOURS = ["red", "green", "blue", "yellow", "purple", "orange"] as const;
 export const SHAPES = ["circle", "square", "triangle", "star"] as const;

@@ -85,7 +85,7 @@ export function trainCommand(): Command {
       const { ImageEmbeddings } = await import("../embeddings/image_embeddings.js");
       const { readTrainingSource, embedTrainingSource } = await import("../training/training_data.js");
       const { trainProjectionHead } = await import("../training/train_head.js");
-      const { saveProjectionHead } = await import("../training/head_file.js");
+      const { saveProjectionHead } = await import("../heads/head_file.js");
       if (!(options.validation < 1)) throw new Error("--validation must be below 1");
 
       const source = await readTrainingSource(data);

@@ -5,17 +5,12 @@ import { ImageBatchError, ImageInputError } from "../errors.js";
 import { describeInput, readImageInput, type ImageInput, type LoadedImage } from "../images/image_input.js";
 import { prepareImage } from "../images/preprocess.js";
 import { REMOTE_FETCH_DEFAULTS } from "../images/remote_fetch.js";
-import {
-  ClipTowers,
-  type ImageTower,
-  type InferenceThread,
-  type Towers,
-  type TowersFactory,
-} from "../models/clip_towers.js";
+import { ClipTowers } from "../models/clip_towers.js";
+import type { ImageTower, InferenceThread, Towers, TowersFactory } from "../models/towers.js";
 import { physicalCoreCount } from "../models/cpu_cores.js";
 import type { ModelDtype, ModelLoadProgress } from "../models/model_source.js";
-import { loadProjectionHead } from "../training/head_file.js";
-import { ProjectionHead } from "../training/projection_head.js";
+import { loadProjectionHead } from "../heads/head_file.js";
+import { ProjectionHead } from "../heads/projection_head.js";
 import { normalizeInPlace, splitRows } from "../utils/vectors.js";
 
 export const DEFAULT_MODEL = "Xenova/clip-vit-base-patch32";

@@ -5,19 +5,8 @@
  * loaded with transformers.js' AutoModel; its `last_hidden_state` is pooled here.
  * There is no text tower: text methods fail with an error that says so.
  */
-import { AutoConfig, AutoProcessor } from "@huggingface/transformers";
-import { pixelSpecFromConfig, type PreprocessorConfig } from "../images/pixel_spec.js";
-import { inputSize } from "../images/preprocess.js";
-import type { ImageTower, InferenceThread, TextTower, Towers } from "../models/clip_towers.js";
-import {
-  pretrainedOptions,
-  resolveModelSource,
-  withModelLoadErrors,
-  type ModelSourceOptions,
-  type ResolvedModelSource,
-} from "../models/model_source.js";
-import { InProcessRunner, type TowerRunner } from "../models/tower_runner.js";
-import { WorkerRunner } from "../models/worker_runner.js";
+import type { ModelSourceOptions } from "../models/model_source.js";
+import { ModelTowers, type ImageTower, type InferenceThread, type TextTower } from "../models/towers.js";
 import { Lazy } from "../utils/lazy.js";
 import { pool, POOLINGS, type Pooling } from "./pooling.js";
 
@@ -40,14 +29,11 @@ interface BackboneConfig {
   hasClsToken: boolean;
 }
 
-export class EncoderTowers implements Towers {
-  readonly source: ResolvedModelSource;
-  private readonly runner: TowerRunner;
+export class EncoderTowers extends ModelTowers {
   private readonly config = new Lazy(() => this.loadConfig());
-  private readonly image = new Lazy(() => this.loadImageTower());
 
   constructor(
-    private readonly options: ModelSourceOptions,
+    options: ModelSourceOptions,
     inference: InferenceThread,
     private readonly requested: Pooling | undefined,
     private readonly attentionWeights?: ArrayLike<number>,
@@ -57,15 +43,7 @@ export class EncoderTowers implements Towers {
         `Expected one of ${POOLINGS.join(", ")} for pooling but received ${JSON.stringify(requested)}`,
       );
     }
-    this.source = resolveModelSource(options);
-    this.runner =
-      inference === "worker"
-        ? new WorkerRunner(options, this.source, options.workers)
-        : new InProcessRunner(options, this.source);
-  }
-
-  imageTower(): Promise<ImageTower> {
-    return this.image.get();
+    super(options, inference);
   }
 
   async textTower(): Promise<TextTower> {
@@ -86,25 +64,8 @@ export class EncoderTowers implements Towers {
     return this.requested ?? (hasClsToken ? "cls" : "mean");
   }
 
-  async dispose(): Promise<void> {
-    this.image.reset();
-    await this.runner.dispose();
-  }
-
-  private withLoadErrors<T>(what: string, load: () => Promise<T>): Promise<T> {
-    return withModelLoadErrors(this.options, this.source, what, load);
-  }
-
   private loadConfig(): Promise<BackboneConfig> {
-    return this.withLoadErrors("reading config.json", async () => {
-      const config = (await AutoConfig.from_pretrained(
-        this.source.id,
-        pretrainedOptions(this.options, this.source),
-      )) as unknown as {
-        model_type?: string;
-        hidden_size?: number;
-        hidden_sizes?: number[];
-      };
+    return this.readConfig((config: { model_type?: string; hidden_size?: number; hidden_sizes?: number[] }) => {
       const modelType = config.model_type ?? "unknown";
       if (modelType === "clip") throw new Error("this is a CLIP model: use ImageEmbeddings, which also embeds text");
       const dimension = config.hidden_size ?? config.hidden_sizes?.at(-1);
@@ -115,7 +76,7 @@ export class EncoderTowers implements Towers {
     });
   }
 
-  private async loadImageTower(): Promise<ImageTower> {
+  protected async loadImageTower(): Promise<ImageTower> {
     const config = await this.config.get();
     const pooling = await this.pooling();
     if (pooling === "cls" && !config.hasClsToken) {
@@ -124,19 +85,11 @@ export class EncoderTowers implements Towers {
           `its output has no CLS token${config.modelType.match(/resnet|conv|efficient|regnet|mobilenet/) ? " (a CNN gives a feature map)" : ""}. Use mean, max or attention.`,
       );
     }
-    const loadOptions = pretrainedOptions(this.options, this.source);
-    const [, processor] = await this.withLoadErrors("loading the image encoder", () =>
-      Promise.all([this.runner.load("backbone"), AutoProcessor.from_pretrained(this.source.id, loadOptions)]),
-    );
-    const spec = pixelSpecFromConfig(
-      (processor as unknown as { image_processor: { config: PreprocessorConfig } }).image_processor.config,
-    );
-    const { width, height } = inputSize(spec);
+    const input = await this.loadImageInput("backbone", "loading the image encoder");
     return {
-      spec,
-      pixelsPerImage: 3 * width * height,
+      ...input,
       embed: async (pixels, batch) => {
-        const output = await this.runner.runBackbone(pixels, [batch, 3, height, width]);
+        const output = await this.runner.runBackbone(pixels, input.dims(batch));
         const pooled =
           output.dims.length === 3
             ? pool(

@@ -7,8 +7,8 @@
  * shrink a JPEG while decoding it (a 12 MP photo never lives in memory at full size)
  * and writes straight into the batch's Float32Array.
  */
-import sharp from "sharp";
 import { ImageInputError } from "../errors.js";
+import { loadSharp } from "../utils/imports.js";
 import type { LoadedImage } from "./image_input.js";
 
 export type ResizeKernel = "nearest" | "linear" | "cubic" | "lanczos3";
@@ -76,6 +76,7 @@ export async function prepareImage(
 
   // `animated: false` takes the first frame of GIF/WebP; `limitInputPixels` is checked
   // against the header, so a decompression bomb is refused before any pixel is decoded.
+  const sharp = await loadSharp();
   const open = () => sharp(source, { ...sharpInput, limitInputPixels: limits.maxInputPixels, animated: false });
 
   try {

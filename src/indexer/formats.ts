@@ -4,7 +4,7 @@
  * libvips that is jpg/jpeg/jpe/jfif, png, webp, gif, tif/tiff, avif and svg; a
  * libvips built with more loaders (heic, jp2, jxl, ...) adds theirs automatically.
  */
-import sharp from "sharp";
+import { loadSharp } from "../utils/imports.js";
 
 /**
  * libvips' own `.v` / `.vips` format (a suffix far more often used by other files),
@@ -15,9 +15,10 @@ const IGNORED_FORMATS = new Set(["vips", "svg"]);
 
 let cached: string[] | undefined;
 
-/** Lower-case suffixes with their dot (".jpg", ".svg.gz"), longest first. */
-export function imageFileSuffixes(): string[] {
+/** Lower-case suffixes with their dot (".jpg", ".svg.gz"), longest first. Loads sharp on the first call. */
+export async function imageFileSuffixes(): Promise<string[]> {
   if (!cached) {
+    const sharp = await loadSharp();
     const suffixes = new Set<string>();
     for (const [name, format] of Object.entries(sharp.format)) {
       const input = (format as { input?: { file?: boolean; fileSuffix?: string[] } }).input;
@@ -29,8 +30,8 @@ export function imageFileSuffixes(): string[] {
   return cached;
 }
 
-/** Whether a file name ends in a suffix that sharp reads. */
-export function hasImageSuffix(name: string): boolean {
+/** Whether a file name ends in one of `suffixes` (`imageFileSuffixes()`: those sharp reads). */
+export function hasImageSuffix(name: string, suffixes: string[]): boolean {
   const lower = name.toLowerCase();
-  return imageFileSuffixes().some((suffix) => lower.endsWith(suffix) && lower.length > suffix.length);
+  return suffixes.some((suffix) => lower.endsWith(suffix) && lower.length > suffix.length);
 }

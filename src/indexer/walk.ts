@@ -7,7 +7,7 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, isAbsolute, join, relative, resolve, sep } from "node:path";
 import picomatch from "picomatch";
-import { hasImageSuffix } from "./formats.js";
+import { hasImageSuffix, imageFileSuffixes } from "./formats.js";
 
 /** Folders never entered, whatever the options. */
 export const SKIPPED_FOLDERS = ["node_modules", ".git"];
@@ -46,6 +46,7 @@ export interface WalkResult {
 /** Walks `roots` (folders, or single image files) and returns their image files. */
 export async function findImageFiles(roots: string[], options: WalkOptions = {}): Promise<WalkResult> {
   const isExcluded = excludeMatcher(options.exclude ?? []);
+  const suffixes = await imageFileSuffixes();
   const skip = new Set((options.skip ?? []).map((s) => resolve(s)));
   const files = new Map<string, FoundFile>();
   const problems: WalkProblem[] = [];
@@ -78,7 +79,7 @@ export async function findImageFiles(roots: string[], options: WalkOptions = {})
         }
       }
       if (isDirectory) await enter(root, path);
-      else if (isFile && hasImageSuffix(entry.name)) await addFile(path);
+      else if (isFile && hasImageSuffix(entry.name, suffixes)) await addFile(path);
     }
   };
 
@@ -116,7 +117,7 @@ export async function findImageFiles(roots: string[], options: WalkOptions = {})
       continue;
     }
     if (s.isDirectory()) await enter(root, root);
-    else if (s.isFile() && hasImageSuffix(basename(root))) await addFile(root);
+    else if (s.isFile() && hasImageSuffix(basename(root), suffixes)) await addFile(root);
     else problems.push({ path: root, reason: "not a folder or an image file" });
   }
   return { files: [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), problems };

@@ -6,8 +6,8 @@
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { env } from "@huggingface/transformers";
 import { ModelLoadError } from "../errors.js";
+import { loadTransformers } from "../utils/imports.js";
 
 /** Weight precisions; each maps to an ONNX file suffix (fp32 → `model.onnx`, q8 → `model_quantized.onnx`, ...). */
 export type ModelDtype = "fp32" | "fp16" | "q8" | "int8" | "uint8" | "q4" | "bnb4" | "q4f16";
@@ -39,8 +39,12 @@ export interface ResolvedModelSource {
   /** What transformers.js receives: an absolute directory path, or a Hub id. */
   id: string;
   isLocal: boolean;
-  /** For error messages: where the files were looked for. */
-  lookedIn: string;
+  /**
+   * For error messages: where the files were looked for. Set for a local directory; for a
+   * Hub id it is described when an error needs it (from transformers.js' settings, which
+   * are not loaded before then).
+   */
+  lookedIn?: string;
 }
 
 /**
@@ -56,11 +60,19 @@ export function resolveModelSource(options: ModelSourceOptions): ResolvedModelSo
     // Clearly meant as a path: never turn a typo into a Hub download.
     return { id: candidate, isLocal: true, lookedIn: `the local directory ${candidate} (which does not exist)` };
   }
-  const cache = options.cacheDir ?? env.cacheDir ?? "the transformers.js cache";
-  const where = options.localFilesOnly
+  return { id: raw, isLocal: false };
+}
+
+/** Where a Hub model's files are looked for: the Hub (unless localFilesOnly) and the cache. */
+async function hubPlaces(options: ModelSourceOptions): Promise<string> {
+  const env = await loadTransformers().then(
+    (transformers) => transformers.env,
+    () => undefined,
+  );
+  const cache = options.cacheDir ?? env?.cacheDir ?? "the transformers.js cache";
+  return options.localFilesOnly
     ? `the cache ${cache} only (localFilesOnly is set)`
-    : `the Hugging Face Hub (${env.remoteHost}) and the cache ${cache}`;
-  return { id: raw, isLocal: false, lookedIn: where };
+    : `the Hugging Face Hub (${env?.remoteHost ?? "https://huggingface.co/"}) and the cache ${cache}`;
 }
 
 /**
@@ -92,7 +104,7 @@ export function pretrainedOptions(options: ModelSourceOptions, source: ResolvedM
   };
 }
 
-/** Runs a load step, turning any failure into a ModelLoadError that names the model, where it was looked for, and the step. */
+/** Runs a load step, turning any failure but a missing or conflicting transformers.js into a ModelLoadError that names the model, where it was looked for, and the step. */
 export async function withModelLoadErrors<T>(
   options: ModelSourceOptions,
   source: ResolvedModelSource,
@@ -102,7 +114,12 @@ export async function withModelLoadErrors<T>(
   try {
     return await load();
   } catch (error) {
+    // transformers.js itself missing, the wrong version or a second onnxruntime: not this model's fault.
+    // (By name: from an inference worker they come back as plain Errors with their name.)
+    const name = (error as Error)?.name;
+    if (name === "MissingDependencyError" || name === "DependencyConflictError") throw error;
     const detail = (error as Error).message?.split("\n")[0] ?? String(error);
-    throw new ModelLoadError(options.model, source.lookedIn, `${what}: ${detail}`, { cause: error });
+    const lookedIn = source.lookedIn ?? (await hubPlaces(options));
+    throw new ModelLoadError(options.model, lookedIn, `${what}: ${detail}`, { cause: error });
   }
 }

@@ -7,13 +7,8 @@
  * thread so the event loop stays responsive. Tokenizers and processor configs are cheap
  * and stay on the caller's thread (clip_towers.ts).
  */
-import {
-  AutoModel,
-  CLIPTextModelWithProjection,
-  CLIPVisionModelWithProjection,
-  Tensor,
-  type PreTrainedModel,
-} from "@huggingface/transformers";
+import type { PreTrainedModel, Tensor } from "@huggingface/transformers";
+import { loadTransformers } from "../utils/imports.js";
 import { Lazy } from "../utils/lazy.js";
 import { pretrainedOptions, type ModelSourceOptions, type ResolvedModelSource } from "./model_source.js";
 
@@ -47,13 +42,15 @@ export interface TowerRunner {
 
 /** Runs the towers with transformers.js on the current thread. */
 export class InProcessRunner implements TowerRunner {
-  private readonly vision = new Lazy(() =>
-    CLIPVisionModelWithProjection.from_pretrained(this.source.id, this.loadOptions()),
+  private readonly vision = new Lazy(async () =>
+    (await loadTransformers()).CLIPVisionModelWithProjection.from_pretrained(this.source.id, this.loadOptions()),
   );
-  private readonly text = new Lazy(() =>
-    CLIPTextModelWithProjection.from_pretrained(this.source.id, this.loadOptions()),
+  private readonly text = new Lazy(async () =>
+    (await loadTransformers()).CLIPTextModelWithProjection.from_pretrained(this.source.id, this.loadOptions()),
   );
-  private readonly backbone = new Lazy(() => AutoModel.from_pretrained(this.source.id, this.loadOptions()));
+  private readonly backbone = new Lazy(async () =>
+    (await loadTransformers()).AutoModel.from_pretrained(this.source.id, this.loadOptions()),
+  );
   private readonly loaded = new Set<PreTrainedModel>();
 
   constructor(
@@ -72,13 +69,13 @@ export class InProcessRunner implements TowerRunner {
   }
 
   async runVision(pixels: Float32Array, dims: [number, number, number, number]): Promise<Float32Array> {
-    const model = await this.model("vision");
+    const [model, { Tensor }] = await Promise.all([this.model("vision"), loadTransformers()]);
     const output = await model({ pixel_values: new Tensor("float32", pixels, dims) });
     return toFloat32(output.image_embeds as Tensor);
   }
 
   async runText(inputIds: BigInt64Array, attentionMask: BigInt64Array, dims: [number, number]): Promise<Float32Array> {
-    const model = await this.model("text");
+    const [model, { Tensor }] = await Promise.all([this.model("text"), loadTransformers()]);
     const output = await model({
       input_ids: new Tensor("int64", inputIds, dims),
       attention_mask: new Tensor("int64", attentionMask, dims),
@@ -87,7 +84,7 @@ export class InProcessRunner implements TowerRunner {
   }
 
   async runBackbone(pixels: Float32Array, dims: [number, number, number, number]): Promise<BackboneOutput> {
-    const model = await this.model("backbone");
+    const [model, { Tensor }] = await Promise.all([this.model("backbone"), loadTransformers()]);
     const output = await model({ pixel_values: new Tensor("float32", pixels, dims) });
     const hidden = output.last_hidden_state as Tensor | undefined;
     if (!hidden) throw new Error(`the model gave no last_hidden_state (outputs: ${Object.keys(output).join(", ")})`);

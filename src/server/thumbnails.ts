@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import sharp from "sharp";
+import { loadSharp } from "../utils/imports.js";
 
 const HASH_ID = /^[0-9a-f]{64}$/;
 
@@ -75,6 +75,7 @@ export class ThumbnailCache {
     if (cached) return cached;
     const source = await readIndexedFile(id, paths);
     if (!source) return undefined;
+    const sharp = await loadSharp();
     const thumbnail = await sharp(source.bytes, { limitInputPixels: this.maxInputPixels, animated: false })
       .rotate()
       .resize(this.size, this.size, { fit: "inside", withoutEnlargement: true })

@@ -1,4 +1,4 @@
-import type { Floats } from "./matrix_engine.js";
+import type { Floats } from "../heads/matrix_engine.js";
 
 /** Adam (Kingma & Ba) over one flat parameter buffer, updated in place. */
 export class Adam {

@@ -7,7 +7,7 @@
  * Each returns the mean loss and d(loss)/d(rows). Checked against finite differences
  * in test/training/gradients.test.ts.
  */
-import { zerosLike, type Floats } from "./matrix_engine.js";
+import { zerosLike, type Floats } from "../heads/matrix_engine.js";
 
 export type TripletDistance = "euclidean" | "cosine";
 

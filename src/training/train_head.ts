@@ -11,8 +11,8 @@
  * - `pairs` (e.g. an image and its caption, or two photos of one product): InfoNCE.
  * - `triplets` (anchor, positive, negative): triplet loss.
  */
-import type { InferenceThread } from "../models/clip_towers.js";
-import { trainInWorker } from "../models/worker_runner.js";
+import type { InferenceThread } from "../models/towers.js";
+import { JobWorker, transferable } from "../runtime/job_worker.js";
 import { Adam } from "./adam.js";
 import {
   batchHardTriplets,
@@ -23,9 +23,16 @@ import {
   type Triplet,
   type TripletDistance,
 } from "./losses.js";
-import { exactEngine, onnxEngine, transpose, zerosLike, type Floats, type MatrixEngine } from "./matrix_engine.js";
-import { ProjectionHead, type HeadKind, type HeadShape } from "./projection_head.js";
-import { seededRandom, shuffled } from "./random.js";
+import {
+  exactEngine,
+  onnxEngine,
+  transpose,
+  zerosLike,
+  type Floats,
+  type MatrixEngine,
+} from "../heads/matrix_engine.js";
+import { ProjectionHead, type HeadKind, type HeadShape } from "../heads/projection_head.js";
+import { seededRandom, shuffled } from "../heads/random.js";
 
 export type TrainingLoss =
   | { type: "triplet"; margin?: number; distance?: TripletDistance; mining?: "batch-hard" | "random" }
@@ -53,8 +60,8 @@ export interface TrainProjectionHeadOptions {
   /** Stop after this many epochs without a better validation score. Default: 8. */
   patience?: number;
   /**
-   * The thread that trains: `"worker"`, the shared inference worker (as for
-   * `ImageEmbeddings`), which keeps the caller's event loop free, or `"main"`, this thread.
+   * The thread that trains: `"worker"`, the process's training worker
+   * (training_worker.ts), which keeps the caller's event loop free, or `"main"`, this thread.
    * Default: `"worker"`.
    */
   inference?: InferenceThread;
@@ -126,7 +133,28 @@ export async function trainProjectionHead(options: TrainProjectionHeadOptions): 
   return { head: new ProjectionHead(shape, params), ...scores, seconds: (performance.now() - started) / 1000, thread };
 }
 
-/** The training loop, on whichever thread owns onnxruntime (tower_worker.ts calls it too). */
+let trainingWorker: JobWorker | undefined;
+
+/** Trains in the process's training worker, started on first use; the data's buffers are moved there, not copied. */
+function trainInWorker(job: TrainingJob, onEpoch?: (stats: EpochStats) => void): Promise<TrainingOutcome> {
+  trainingWorker ??= new JobWorker(
+    {
+      name: "training_worker",
+      source: new URL("./training_worker.ts", import.meta.url).href,
+      hint: 'pass inference: "main" to train on this thread',
+    },
+    { label: "training worker", afterDeath: "restart the process to train again" },
+  );
+  const buffers = Object.values(job.data).flatMap((value) =>
+    value instanceof Float32Array ? transferable(value) : [],
+  );
+  return trainingWorker.request<TrainingOutcome>("train", job, {
+    transfer: buffers,
+    onEvent: onEpoch && ((stats) => onEpoch(stats as EpochStats)),
+  });
+}
+
+/** The training loop, on the calling thread or in the training worker (training_worker.ts). */
 export async function runTrainingJob(
   job: TrainingJob,
   engine: MatrixEngine,

@@ -10,7 +10,7 @@
 import { readdir, readFile, rename, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { ImageEmbeddings } from "../embeddings/image_embeddings.js";
-import { hasImageSuffix } from "../indexer/formats.js";
+import { hasImageSuffix, imageFileSuffixes } from "../indexer/formats.js";
 import { writeDurably } from "../vectorstores/persistence.js";
 import type { TrainingData } from "./train_head.js";
 
@@ -29,10 +29,11 @@ export async function readTrainingSource(location: string): Promise<TrainingSour
 
 async function readClassFolders(root: string): Promise<TrainingSource> {
   const examples: { path: string; label: string }[] = [];
+  const suffixes = await imageFileSuffixes();
   for (const entry of (await readdir(root, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (!entry.isDirectory() || entry.name.startsWith(".")) continue;
     const files = (await readdir(join(root, entry.name), { withFileTypes: true })).filter(
-      (f) => f.isFile() && hasImageSuffix(f.name),
+      (f) => f.isFile() && hasImageSuffix(f.name, suffixes),
     );
     for (const file of files.sort((a, b) => (a.name < b.name ? -1 : 1)))
       examples.push({ path: resolve(root, entry.name, file.name), label: entry.name });

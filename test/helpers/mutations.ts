@@ -2,7 +2,7 @@
  * Seeded mutations of valid image files for fuzzing: bit flips, byte overwrites,
  * truncation, duplicated or removed ranges, and corrupted header fields (sizes, lengths).
  */
-import { seededRandom } from "../../src/training/random.js";
+import { seededRandom } from "../../src/heads/random.js";
 
 export type Mutation = "flip-bits" | "overwrite" | "truncate" | "duplicate-range" | "remove-range" | "header";
 const MUTATIONS: Mutation[] = ["flip-bits", "overwrite", "truncate", "duplicate-range", "remove-range", "header"];

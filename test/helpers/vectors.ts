@@ -1,6 +1,6 @@
 import { Document } from "@langchain/core/documents";
 import type { EmbeddingsInterface } from "@langchain/core/embeddings";
-import { gaussian } from "../../src/training/random.js";
+import { gaussian } from "../../src/heads/random.js";
 import { rng } from "./shapes.js";
 
 /**

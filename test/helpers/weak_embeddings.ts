@@ -3,7 +3,7 @@
  * under strong nuisance variation: nearest neighbours in the raw space are near chance,
  * and a trained head must find the signal.
  */
-import { gaussian, seededRandom } from "../../src/training/random.js";
+import { gaussian, seededRandom } from "../../src/heads/random.js";
 
 export const CLASSES = 8;
 export const DIM = 24;

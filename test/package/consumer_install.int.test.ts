@@ -121,6 +121,8 @@ describe("the packed package, installed as a consumer would", () => {
         "package/dist/index.d.cts",
         "package/dist/tower_worker.js",
         "package/dist/tower_worker.cjs",
+        "package/dist/training_worker.js",
+        "package/dist/training_worker.cjs",
         "package/dist/cli.js",
         "package/scripts/install-faiss-node.mjs",
       ]),

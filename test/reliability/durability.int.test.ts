@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openIndexVectors } from "../../src/indexer/open_index.js";
-import { seededRandom } from "../../src/training/random.js";
+import { seededRandom } from "../../src/heads/random.js";
 import { CLASSES } from "../helpers/shapes.js";
 import { tempDir } from "../helpers/fixtures.js";
 import { CLI, TINY_CLIP, cliEnv, collect, ensureBuilt, parseJson, runCli, writeShapes } from "../cli/helpers.js";

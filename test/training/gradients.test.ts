@@ -1,6 +1,6 @@
 /** Analytic gradients of the losses and of the projection head against central finite differences. */
 import { describe, expect, it } from "vitest";
-import { ProjectionHead } from "../../src/training/projection_head.js";
+import { ProjectionHead } from "../../src/heads/projection_head.js";
 import { batchHardTriplets, infoNceLoss, tripletLoss, type Triplet } from "../../src/training/losses.js";
 import { rng } from "../helpers/shapes.js";
 

@@ -13,7 +13,7 @@ import {
   loadProjectionHead,
   saveProjectionHead,
 } from "../../src/index.js";
-import { seededRandom } from "../../src/training/random.js";
+import { seededRandom } from "../../src/heads/random.js";
 import { FIXTURE_IMAGES, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 
 const IMAGES = ["red-circle-80.png", "blue-square-80.png", "green-triangle-800x600.jpg", "purple-star-600x800.jpg"].map(

@@ -5,10 +5,10 @@
  * (This file runs onnxruntime on the test's main thread, so it uses no inference worker.)
  */
 import { describe, expect, it } from "vitest";
-import { exactEngine, onnxEngine, transpose } from "../../src/training/matrix_engine.js";
+import { exactEngine, onnxEngine, transpose } from "../../src/heads/matrix_engine.js";
 import { batchHardTriplets, distancesFromGram } from "../../src/training/losses.js";
-import { ProjectionHead } from "../../src/training/projection_head.js";
-import { seededRandom } from "../../src/training/random.js";
+import { ProjectionHead } from "../../src/heads/projection_head.js";
+import { seededRandom } from "../../src/heads/random.js";
 
 function randomMatrix(length: number, random: () => number): Float64Array {
   return Float64Array.from({ length }, () => random() * 2 - 1);

@@ -1,7 +1,7 @@
 /** trainProjectionHead on synthetic embeddings whose class signal a trained head must find (helpers/weak_embeddings.ts). */
 import { describe, expect, it } from "vitest";
 import { trainProjectionHead, type TrainingLoss } from "../../src/training/train_head.js";
-import { gaussian, seededRandom } from "../../src/training/random.js";
+import { gaussian, seededRandom } from "../../src/heads/random.js";
 import { DIM, weakEmbeddings } from "../helpers/weak_embeddings.js";
 
 describe("trainProjectionHead", () => {

@@ -1,15 +1,15 @@
 /**
- * Where training runs. Its matrix products need onnxruntime, which a process runs on one
- * thread only: by default that is the shared inference worker, which also keeps this
- * thread's event loop free while training. (The main-thread case is in
- * training_main_thread.int.test.ts: one process cannot show both.)
+ * Where training runs. Its matrix products run on onnxruntime, which blocks the thread it
+ * runs on: by default that is the process's training worker (training/training_worker.ts),
+ * which keeps this thread's event loop free while training. (The main-thread case is in
+ * training_main_thread.int.test.ts.)
  */
 import { describe, expect, it } from "vitest";
 import { trainProjectionHead, type EpochStats } from "../../src/training/train_head.js";
 import { weakEmbeddings } from "../helpers/weak_embeddings.js";
 
 describe("training thread", () => {
-  it("trains in the inference worker by default, reporting each epoch back in order", async () => {
+  it("trains in the training worker by default, reporting each epoch back in order", async () => {
     const epochs: EpochStats[] = [];
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);

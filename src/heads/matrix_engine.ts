@@ -6,7 +6,7 @@
  * - `exactEngine`: float64 in plain JavaScript, on any thread. The reference the
  *   gradient tests check, and what applies a head to fresh embeddings on the main thread.
  */
-import { matmul, Tensor } from "@huggingface/transformers";
+import { loadTransformers } from "../utils/imports.js";
 
 export type Floats = Float32Array | Float64Array;
 
@@ -28,6 +28,7 @@ export const onnxEngine: MatrixEngine = {
   name: "onnx",
   adopt: (values) => (values instanceof Float32Array ? values : Float32Array.from(values)),
   async multiply(a, b, m, k, n) {
+    const { matmul, Tensor } = await loadTransformers();
     const product = await matmul(
       new Tensor("float32", onnxEngine.adopt(a), [m, k]),
       new Tensor("float32", onnxEngine.adopt(b), [k, n]),
