@@ -121,10 +121,9 @@ function bufferMethodsWork(dir, version) {
     timeout: 60_000,
   });
   if (r.status === 0) return { ok: true };
-  const why = (r.stderr || "")
-    .trim()
-    .split("\n")
-    .find((l) => /Error|error:/.test(l));
+  // The thrown error's own line, not the source line Node prints above it.
+  const lines = (r.stderr || "").trim().split("\n");
+  const why = lines.find((l) => /^\w*Error: /.test(l)) ?? lines.find((l) => /Error|error:/.test(l));
   return { ok: false, why: why || r.error?.message || `exit ${r.status ?? r.signal}` };
 }
 
@@ -136,6 +135,12 @@ function run(cmd, args, options) {
 }
 
 const tail = (text, n = 30) => text.trim().split("\n").slice(-n).join("\n");
+/** The first line of a failure report, with the first compiler error in it if any. */
+const firstError = (text) => {
+  const lines = text.trim().split("\n");
+  const error = lines.find((l) => /error:/.test(l));
+  return error && error !== lines[0] ? `${lines[0]} ${error.trim()}` : lines[0];
+};
 
 /** Step 2: faiss-node's own prebuilt binary from GitHub releases. */
 function tryPrebuilt(dir) {
@@ -295,7 +300,9 @@ function buildFromSource(dir, kernels, buffers) {
   );
   const started = Date.now();
   let r = attempt(kernels.object);
-  if (!r.ok && kernels.object) {
+  // A compile error in our typed-array methods is theirs, not the kernels': buildAndCheck drops them.
+  const methodsFailed = bufferSource && new RegExp(`${path.basename(bufferSource)}:\\d+:\\d+: error`).test(r.output);
+  if (!r.ok && kernels.object && !methodsFailed) {
     log(`linking the ${kernels.target} kernels failed (${tail(r.output, 1)}); building with faiss's generic ones`);
     kernels = { why: `linking them failed: ${tail(r.output, 1)}` };
     r = attempt(undefined);
@@ -308,7 +315,7 @@ function buildFromSource(dir, kernels, buffers) {
     why: kernels.why,
     bufferMethods: bufferSource ? buffers.version : null,
     bufferMethodsTried: bufferMethodsSource().version,
-    bufferMethodsWhy: buffers.why,
+    bufferMethodsWhy: buffers.why && firstError(buffers.why),
   };
   fs.writeFileSync(kernelsRecord(dir), `${JSON.stringify(record)}\n`);
   log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -322,7 +329,7 @@ function buildFromSource(dir, kernels, buffers) {
  */
 function buildAndCheck(dir, kernels, buffers = bufferMethodsSource()) {
   const withoutBuffers = (why) => {
-    log(`typed-array methods: ${why.split("\n")[0]}; building without them`);
+    log(`typed-array methods: ${firstError(why)}; building without them`);
     return buildAndCheck(dir, kernels, { why });
   };
   const built = buildFromSource(dir, kernels, buffers);

@@ -123,6 +123,7 @@ describe("the packed package, installed as a consumer would", () => {
         "package/dist/tower_worker.cjs",
         "package/dist/cli.js",
         "package/scripts/install-faiss-node.mjs",
+        "package/scripts/faiss-node/buffer-methods.cc",
       ]),
     );
   });
