@@ -104,22 +104,14 @@ function findFaissNodeDir() {
 }
 
 /** True when faiss-node in `dir` loads and searches. Runs in a child: a bad binary may crash. */
-function faissNodeWorks(dir) {
-  const r = spawnSync(process.execPath, ["-e", SMOKE_TEST, dir], { encoding: "utf8", timeout: 60_000 });
-  if (r.status === 0) return { ok: true };
-  const why = (r.stderr || "")
-    .trim()
-    .split("\n")
-    .find((l) => /Error|error:/.test(l));
-  return { ok: false, why: why || r.error?.message || `exit ${r.status ?? r.signal}` };
-}
+const faissNodeWorks = (dir) => checkInChild(SMOKE_TEST, [dir]);
 
-/** True when the addon in `dir` has working typed-array methods of `version`. Runs in a child. */
-function bufferMethodsWork(dir, version) {
-  const r = spawnSync(process.execPath, ["-e", BUFFER_TEST, dir, String(version)], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+/** True when the addon in `dir` has working typed-array methods of `version`. */
+const bufferMethodsWork = (dir, version) => checkInChild(BUFFER_TEST, [dir, String(version)]);
+
+/** Runs a check script in a child Node: { ok } or { ok: false, why }. */
+function checkInChild(script, args) {
+  const r = spawnSync(process.execPath, ["-e", script, ...args], { encoding: "utf8", timeout: 60_000 });
   if (r.status === 0) return { ok: true };
   // The thrown error's own line, not the source line Node prints above it.
   const lines = (r.stderr || "").trim().split("\n");
