@@ -8,6 +8,7 @@
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
  *   npm run bench -- --only indexing,text,search,clustered,bulk,training,memory,serve,pool
  *   npm run bench -- --only search --vectors 100000   # search over these sizes only
+ * Each run first measures this machine's fp32 FMA peak (bench/ceiling/fma_peak.c) for "fraction of ceiling".
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -235,7 +236,11 @@ async function clustered(report: Report) {
 
 async function bulk(report: Report) {
   console.log(`bulk add of ${plan.bulk} vectors`);
-  report.bulk = child(tsx("bulk_add.ts"), { count: plan.bulk, maxSeconds: 120 }, "bulk vs one at a time vs FaissStore");
+  report.bulk = child(
+    tsx("bulk_add.ts"),
+    { count: plan.bulk, arrayCount: plan.bulk / 50, othersCount: plan.bulk / 20, reps: plan.reps, maxSeconds: 60 },
+    "typed arrays vs plain arrays, Flat and IVF",
+  );
 }
 
 async function training(report: Report) {
@@ -287,11 +292,39 @@ function machine(): Report["machine"] {
     transformers: version("@huggingface/transformers"),
     faissNode: version("faiss-node"),
     faissKernels: faissKernels(),
+    ...fp32Ceiling(),
     sharp: version("sharp"),
     torch: hasPython
       ? execFileSync(PYTHON, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" }).trim()
       : undefined,
   };
+}
+
+/**
+ * This machine's fp32 multiply-add peak, measured now (bench/ceiling/fma_peak.c, built for
+ * this CPU), so that "fraction of ceiling" reflects the CPU and the load of this run.
+ */
+function fp32Ceiling(): Record<string, number | string> {
+  const binary = join(CACHE, "fma_peak");
+  try {
+    execFileSync("cc", ["-O2", "-march=native", "-fopenmp", join(ROOT, "bench/ceiling/fma_peak.c"), "-o", binary], {
+      stdio: "pipe",
+    });
+    const peak = JSON.parse(execFileSync(binary, { encoding: "utf8" })) as Record<string, number>;
+    console.log(
+      `fp32 FMA peak: ${peak.gflopsAllThreads} GFLOP/s on ${peak.threads} threads (${peak.gflopsOneThread} on one)`,
+    );
+    return {
+      // Under load the threads can together get less than one alone: the ceiling is what the better of the two got.
+      ceilingGflops: Math.max(peak.gflopsAllThreads, peak.gflopsOneThread),
+      ceilingGflopsOneThread: peak.gflopsOneThread,
+      ceilingGflopsAllThreads: peak.gflopsAllThreads,
+      ceilingThreads: peak.threads,
+      ceilingVectorBits: peak.vectorBits,
+    };
+  } catch (error) {
+    return { ceilingWhy: `not measured: ${(error as Error).message.split("\n")[0]}` };
+  }
 }
 
 /** Which distance kernels faiss-node's addon was built with (scripts/faiss-node/simd-kernels.mjs); search speed hangs on it. */
@@ -303,7 +336,9 @@ function faissKernels(): string {
 }
 
 async function main() {
-  if (!existsSync(join(BENCH_MODEL, "onnx/vision_model.onnx"))) {
+  // Only the sections that run the image model need it.
+  const needsModel = [...only].some((s) => !["search", "clustered", "bulk"].includes(s));
+  if (needsModel && !existsSync(join(BENCH_MODEL, "onnx/vision_model.onnx"))) {
     throw new Error(`No ${BENCH_MODEL}: run bash bench/setup.sh (npm run bench does) to build it`);
   }
   await mkdir(CACHE, { recursive: true });

