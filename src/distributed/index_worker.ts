@@ -23,6 +23,7 @@ import type { ModelDtype } from "../models/model_source.js";
 import { loadBullmq } from "../utils/imports.js";
 import { withPaths } from "../vectorstores/image_paths.js";
 import { PgvectorImageStore } from "../vectorstores/pgvector/pgvector_image_store.js";
+import { readPgvectorStoreModel } from "../vectorstores/pgvector/store_model.js";
 import { DEFAULT_QUEUE_NAME, type BatchItem, type BatchJobData, type BatchJobResult } from "./batch_jobs.js";
 import { checkQueueConnection } from "./queue_connection.js";
 
@@ -67,13 +68,18 @@ export function lockDurationFor(batchSeconds: number): number {
   return Math.max(4_000, Math.ceil(2 * batchSeconds * 1000));
 }
 
-/** Connects to Redis and starts taking batch jobs. Rejects with `QueueConnectionError` when Redis is unreachable. */
+/**
+ * Connects to Redis and Postgres and starts taking batch jobs. Rejects with
+ * `QueueConnectionError` or `StoreConnectionError` (naming the URL) when one is unreachable.
+ */
 export async function startIndexWorker(options: IndexWorkerOptions): Promise<IndexWorker> {
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
   const batchSeconds = options.batchSeconds ?? 2;
   if (!(batchSeconds > 0))
     throw new RangeError(`Expected a positive number for batchSeconds but received ${batchSeconds}`);
   const connection = await checkQueueConnection(options.queue, timeoutMs);
+  // Postgres is checked now too, so that a wrong URL fails at start, not at the first job.
+  await readPgvectorStoreModel(options.store, { connectTimeoutMs: timeoutMs });
   const { Worker } = await loadBullmq();
   const contexts = new StoreContexts(options.store, timeoutMs, options.embeddings);
 

@@ -5,14 +5,16 @@
  * batch, removes the entries of files that are gone, and returns the same summary as
  * `indexFolders`.
  *
- * - **Idempotent.** A batch's job id is the hash of the batch (`batchJobId`), so a second
- *   coordinator planning the same work, or a repeated run, adds no job; both wait on the
- *   same ones. Rows are upserted by content hash: a content is one row however often it is
+ * - **Idempotent.** A batch's job id is the hash of the batch (`batchJobId`), so queueing
+ *   the same batch again adds no job. One coordinator runs per table at a time (a lease in
+ *   Redis, `coordinator_lock.ts`): a second one waits, then finds the first one's work
+ *   stored. Rows are upserted by content hash: a content is one row however often it is
  *   embedded. An unchanged folder queues nothing.
  * - **Paths.** Known contents at new paths only get the path added (no embedding); a path
  *   whose content changed is detached from its old entry first (an entry left without
  *   paths is deleted).
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Job, QueueEvents } from "bullmq";
@@ -31,6 +33,7 @@ import {
   type BatchJobData,
   type BatchJobResult,
 } from "./batch_jobs.js";
+import { takeCoordinatorLease, type CoordinatorLease } from "./coordinator_lock.js";
 import { hashFiles } from "./hash_files.js";
 import { planIndexing } from "./index_plan.js";
 import { checkQueueConnection, redactQueueUrl } from "./queue_connection.js";
@@ -59,6 +62,8 @@ export interface QueuedIndexOptions {
   hnswIndexAt?: number;
   /** Stops waiting (the queued batches stay queued for the workers); the summary says `interrupted: true`. */
   signal?: AbortSignal;
+  /** Called once when another coordinator is running on the same table: this one waits for it to finish. */
+  onWait?: () => void;
   /** Called after the plan, after each finished batch and at the end. */
   onProgress?: (progress: IndexProgress) => void;
 }
@@ -111,6 +116,8 @@ export async function indexFoldersQueued(roots: string[], options: QueuedIndexOp
   const { Queue, QueueEvents } = await loadBullmq();
   const queue = new Queue<BatchJobData, BatchJobResult>(queueName, { connection });
   let events: QueueEvents | undefined;
+  let lease: CoordinatorLease | undefined;
+  let leaseClient: import("ioredis").Redis | undefined;
   try {
     // Claims the model record for the table, or refuses when it holds another model's vectors.
     store = await PgvectorImageStore.initialize(embeddings, {
@@ -118,6 +125,13 @@ export async function indexFoldersQueued(roots: string[], options: QueuedIndexOp
       tableName,
       connectTimeoutMs: timeoutMs,
       hnswIndexAt: Infinity,
+    });
+    const { Redis } = await import("ioredis");
+    leaseClient = new Redis(options.queue, { maxRetriesPerRequest: 1 });
+    leaseClient.on("error", () => undefined); // reported by the commands that fail
+    lease = await takeCoordinatorLease(leaseClient, coordinatorKey(queueName, store.url, store.tableName), {
+      signal: options.signal,
+      onWait: options.onWait,
     });
     const absoluteRoots = roots.map((r) => resolve(r));
     const walk = await findImageFiles(absoluteRoots);
@@ -211,11 +225,20 @@ export async function indexFoldersQueued(roots: string[], options: QueuedIndexOp
       seconds: (performance.now() - started) / 1000,
     };
   } finally {
+    await lease?.release();
+    leaseClient?.disconnect();
     await events?.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
     await store?.end().catch(() => undefined);
     await embeddings.dispose().catch(() => undefined);
   }
+}
+
+/** The Redis key of the coordinators' lease on one table of one database. */
+function coordinatorKey(queueName: string, storeUrl: string, tableName: string): string {
+  const where = new URL(storeUrl);
+  const id = createHash("sha256").update(`${where.host}${where.pathname}\t${tableName}`).digest("hex").slice(0, 32);
+  return `${queueName}:coordinator:${id}`;
 }
 
 /** Contents in batches of `size`, in path order, so that coordinators planning the same work make the same batches. */
