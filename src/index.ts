@@ -104,11 +104,7 @@ export {
   type IndexProgress,
   type IndexFailure,
 } from "./indexer/folder_indexer.js";
-export {
-  indexFoldersQueued,
-  type QueuedIndexOptions,
-  type QueuedIndexSummary,
-} from "./distributed/queued_indexer.js";
+export { indexFoldersQueued, type QueuedIndexOptions, type QueuedIndexSummary } from "./distributed/queued_indexer.js";
 export { startIndexWorker, type IndexWorker, type IndexWorkerOptions } from "./distributed/index_worker.js";
 export type { BatchItem, BatchJobData, BatchJobResult } from "./distributed/batch_jobs.js";
 export {
