@@ -134,7 +134,7 @@ export async function indexFoldersQueued(roots: string[], options: QueuedIndexOp
       onWait: options.onWait,
     });
     const absoluteRoots = roots.map((r) => resolve(r));
-    const walk = await findImageFiles(absoluteRoots);
+    const walk = await findImageFiles(absoluteRoots, { exclude: options.exclude });
     const failures: IndexFailure[] = walk.problems.map((p) => ({ path: p.path, reason: p.reason }));
     const counts: IndexCounts = { added: 0, updated: 0, removed: 0, unchanged: 0, failed: 0 };
     const hashed = await hashFiles(walk.files.map((f) => f.path));

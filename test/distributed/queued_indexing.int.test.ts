@@ -134,4 +134,12 @@ describe("indexFoldersQueued with an in-process worker", () => {
     await expect(badStore).rejects.toThrow(`postgres://me:***@127.0.0.1:${port}/db`);
     expect(performance.now() - started).toBeLessThan(10_000);
   }, 60_000);
+
+  it("--exclude leaves files out: their stored paths are removed, the entries kept for the other copies", async () => {
+    const summary = await indexFoldersQueued([dir], { ...options(), exclude: ["copy-of-*"] });
+    expect(summary).toMatchObject({ found: 10, added: 0, removed: 2, batches: 1, entries: 9 });
+    const paths = (await rows()).flatMap((r) => r.paths);
+    expect(paths.filter((p) => p.includes("copy-of-"))).toEqual([]);
+    expect(paths).toContain(join(dir, "shape-2.png"));
+  }, 120_000);
 });
