@@ -142,4 +142,30 @@ describe("indexFoldersQueued with an in-process worker", () => {
     expect(paths.filter((p) => p.includes("copy-of-"))).toEqual([]);
     expect(paths).toContain(join(dir, "shape-2.png"));
   }, 120_000);
+
+  it("a batch whose attempt throws (a model no worker can load) is retried with exponential backoff, then fails", async () => {
+    const { Queue, QueueEvents } = await import("bullmq");
+    const queue = new Queue("image-embeddings", { connection: { url: redis.url } });
+    const events = new QueueEvents("image-embeddings", { connection: { url: redis.url } });
+    await events.waitUntilReady();
+    try {
+      const job = await queue.add(
+        "embed",
+        {
+          model: join(dir, "no-such-model"),
+          tableName: "image_embeddings",
+          items: [{ hash: "0".repeat(64), paths: [join(dir, "shape-2.png")] }],
+        },
+        { jobId: "retry-check", attempts: 3, backoff: { type: "exponential", delay: 300 } },
+      );
+      await expect(job.waitUntilFinished(events)).rejects.toThrow(/no-such-model/);
+      const finished = (await queue.getJob("retry-check"))!;
+      expect(finished.attemptsMade).toBe(3);
+      // Backoff between the tries: 300 ms, then 600 ms.
+      expect(finished.finishedOn! - finished.timestamp).toBeGreaterThanOrEqual(900);
+    } finally {
+      await events.close();
+      await queue.close();
+    }
+  }, 60_000);
 });
