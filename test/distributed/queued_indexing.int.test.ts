@@ -5,7 +5,7 @@
  * store made with another model, and unreachable URLs. The multi-process run with a
  * SIGKILLed worker is in distributed_run.int.test.ts.
  */
-import { writeFile, rm, copyFile } from "node:fs/promises";
+import { copyFile, mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -168,4 +168,27 @@ describe("indexFoldersQueued with an in-process worker", () => {
       await queue.close();
     }
   }, 60_000);
+
+  it("close() (what SIGTERM calls) lets the batch in flight finish and store; another worker takes the rest", async () => {
+    const more = join(dir, "more");
+    await mkdir(more);
+    for (let i = 0; i < 12; i++) {
+      const png = await renderShape({ colour: "purple", shape: "star", seed: 500 + i, width: 48, height: 48 });
+      await writeFile(join(more, `star-${i}.png`), png);
+    }
+    const active = new Promise<string>((resolve) => worker.worker.once("active", (job) => resolve(job.id!)));
+    const coordinator = indexFoldersQueued([more], options());
+    const inFlight = await active;
+    await worker.close();
+    const { Queue } = await import("bullmq");
+    const queue = new Queue("image-embeddings", { connection: { url: redis.url } });
+    try {
+      expect(await (await queue.getJob(inFlight))!.getState()).toBe("completed");
+    } finally {
+      await queue.close();
+    }
+    worker = await startIndexWorker({ queue: redis.url, store: postgres.url });
+    const summary = await coordinator;
+    expect(summary).toMatchObject({ added: 12, failed: 0, batches: 3 });
+  }, 120_000);
 });
