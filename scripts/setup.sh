@@ -7,8 +7,10 @@
 # 1. Debian packages, installed only when missing (and only as root or with
 #    password-less sudo): libfaiss-dev (FAISS, to build faiss-node's addon),
 #    libopenblas0-pthread (fast BLAS for faiss: ~11x faster batched search than
-#    the reference BLAS libfaiss-dev pulls in), a C++ tool chain for node-gyp, and
-#    with --with-browser chromium (browser tests only).
+#    the reference BLAS libfaiss-dev pulls in), redis-server (the queue of the
+#    distributed-indexing tests, started by them as a child process; its system
+#    service is not needed), a C++ tool chain for node-gyp, and with
+#    --with-browser chromium (browser tests only).
 # 2. `npm ci` when node_modules is missing or was installed from another
 #    package-lock.json (stamp: node_modules/.setup-stamp). Its postinstall builds
 #    faiss-node (scripts/install-faiss-node.mjs); when npm ci is not needed that
@@ -59,7 +61,7 @@ system_packages() {
     return 0
   fi
 
-  local wanted=(libfaiss-dev libopenblas0-pthread) missing=() pkg
+  local wanted=(libfaiss-dev libopenblas0-pthread redis-server) missing=() pkg
   # node-gyp's tool chain; checked as commands since any provider will do.
   command -v c++ >/dev/null || wanted+=(g++)
   command -v make >/dev/null || wanted+=(make)
@@ -77,7 +79,7 @@ system_packages() {
     else
       say "missing Debian packages: ${missing[*]}"
       say "  install them with: sudo apt-get install -y ${missing[*]}"
-      say "  (continuing; the FAISS store and browser tests fail until then)"
+      say "  (continuing; the FAISS store, queue and browser tests fail until then)"
       return 0
     fi
   fi

@@ -174,3 +174,22 @@ export class StoreModelMismatchError extends Error {
     );
   }
 }
+
+/** The Redis server behind a queue could not be reached (or did not answer) in time. */
+export class QueueConnectionError extends Error {
+  override name = "QueueConnectionError";
+
+  constructor(
+    /** The queue's URL with any password replaced by `***`. */
+    readonly url: string,
+    /** What went wrong, e.g. "connection refused" or "no answer within 10000 ms". */
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Cannot connect to the queue at ${url}: ${reason}. Check that Redis is running there and that the host, ` +
+        `port and password are right.`,
+      options,
+    );
+  }
+}

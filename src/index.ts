@@ -24,6 +24,7 @@ export {
   IncompatibleIndexError,
   StoreConnectionError,
   StoreModelMismatchError,
+  QueueConnectionError,
   type StoreModelIdentity,
   type ImageInputErrorCode,
   type IncompatibleIndexField,
@@ -59,6 +60,7 @@ export {
   type PgvectorAddOptions,
 } from "./vectorstores/pgvector/pgvector_image_store.js";
 export type { PgvectorColumns } from "./vectorstores/pgvector/identifiers.js";
+export { readPgvectorStoreModel, type ReadStoreModelOptions } from "./vectorstores/pgvector/store_model.js";
 export type { HnswOptions } from "./vectorstores/pgvector/schema.js";
 export { pathsOf, withPaths } from "./vectorstores/image_paths.js";
 export type { MetadataFilter } from "./vectorstores/filter.js";
@@ -103,6 +105,9 @@ export {
   type IndexProgress,
   type IndexFailure,
 } from "./indexer/folder_indexer.js";
+export { indexFoldersQueued, type QueuedIndexOptions, type QueuedIndexSummary } from "./distributed/queued_indexer.js";
+export { startIndexWorker, type IndexWorker, type IndexWorkerOptions } from "./distributed/index_worker.js";
+export type { BatchItem, BatchJobData, BatchJobResult } from "./distributed/batch_jobs.js";
 export {
   openImageIndex,
   NoIndexError,

@@ -6,6 +6,8 @@ import { Command, Option } from "commander";
 import type { ModelDtype } from "../models/model_source.js";
 import type { IndexProgress, IndexSummary } from "../indexer/folder_indexer.js";
 import { formatDuration, startProgress, type Progress } from "./progress.js";
+import { runQueuedIndex, type QueuedIndexCommandOptions } from "./queued_index.js";
+import { queueNameOption, queueOption, storeOption, tableOption } from "./store_options.js";
 import {
   displayPath,
   formatCount,
@@ -18,7 +20,7 @@ import {
   printJson,
 } from "./shared.js";
 
-interface IndexCommandOptions {
+interface IndexCommandOptions extends QueuedIndexCommandOptions {
   index: string;
   model?: string;
   dtype?: ModelDtype;
@@ -70,6 +72,10 @@ export function indexCommand(): Command {
         .argParser((value: string, previous: string[]) => [...previous, value])
         .default([], "none"),
     )
+    .addOption(queueOption())
+    .addOption(storeOption())
+    .addOption(tableOption())
+    .addOption(queueNameOption())
     .addOption(jsonOption("print the summary as JSON on stdout"))
     .addOption(new Option("--no-progress", "no progress output on stderr"))
     .addOption(
@@ -83,7 +89,10 @@ export function indexCommand(): Command {
         "\nExamples:\n" +
         "  image-embeddings index ~/Pictures\n" +
         '  image-embeddings index photos scans --exclude "*.gif" --exclude "raw/**" --index-type HNSW32\n' +
-        "  image-embeddings index photos --model ./models/my-clip --dtype q8 --index ./photo-index",
+        "  image-embeddings index photos --model ./models/my-clip --dtype q8 --index ./photo-index\n" +
+        "  image-embeddings index /mnt/photos --queue redis://queue:6379 --store postgres://me@db:5432/photos\n" +
+        "\nWith --queue and --store, `image-embeddings worker` processes (any number, on any machine that reads\n" +
+        "the same paths) embed the files, and the vectors go to Postgres + pgvector instead of the --index folder.",
     )
     .action(async (dirs: string[], options: IndexCommandOptions) => runIndex(dirs, options));
   return command;
@@ -97,6 +106,7 @@ async function runIndex(dirs: string[], options: IndexCommandOptions): Promise<v
       throw new Error(`Cannot index ${dir}: no such file or folder`);
     }
   }
+  if (options.queue || options.store) return runQueuedIndex(dirs, options, describeSummary);
   const log = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };

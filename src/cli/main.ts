@@ -14,6 +14,7 @@ import { indexCommand } from "./index_command.js";
 import { searchCommand } from "./search_command.js";
 import { serveCommand } from "./serve_command.js";
 import { trainCommand } from "./train_command.js";
+import { workerCommand } from "./worker_command.js";
 import { INDEX_ENV } from "./shared.js";
 
 export function buildProgram(): Command {
@@ -35,7 +36,14 @@ Examples:
   image-embeddings serve
   image-embeddings train ./catalogue --out head.json`,
     );
-  for (const command of [indexCommand(), searchCommand(), duplicatesCommand(), serveCommand(), trainCommand()]) {
+  for (const command of [
+    indexCommand(),
+    searchCommand(),
+    duplicatesCommand(),
+    serveCommand(),
+    trainCommand(),
+    workerCommand(),
+  ]) {
     program.addCommand(command.showHelpAfterError("(run with --help for usage)"));
   }
   return program;

@@ -13,9 +13,12 @@ import {
   printJson,
   similarity,
 } from "./shared.js";
+import { storeOption, tableOption } from "./store_options.js";
 
 interface SearchCommandOptions {
   index: string;
+  store?: string;
+  table: string;
   model?: string;
   dtype?: ModelDtype;
   image?: string;
@@ -42,6 +45,8 @@ export function searchCommand(): Command {
     )
     .addOption(jsonOption())
     .addOption(indexOption())
+    .addOption(storeOption())
+    .addOption(tableOption())
     .addOption(modelOptions(false)[0])
     .addOption(modelOptions(false)[1])
     .addHelpText(
@@ -52,23 +57,49 @@ export function searchCommand(): Command {
         '  image-embeddings search "a dog on a beach"\n' +
         "  image-embeddings search --image photos/cat.jpg -k 5\n" +
         '  image-embeddings search "image:photos/beach.jpg + snow - people" --json\n' +
-        '  image-embeddings search --image photos/beach.jpg "sunset"',
+        '  image-embeddings search --image photos/beach.jpg "sunset"\n' +
+        '  image-embeddings search "a dog on a beach" --store postgres://me@db:5432/photos',
     )
     .action(async (words: string[], options: SearchCommandOptions) => runSearch(words.join(" ").trim(), options));
 }
 
 async function runSearch(text: string, options: SearchCommandOptions): Promise<void> {
   const query = buildQuery(text, options.image);
-  const { openImageIndex } = await import("../indexer/open_index.js");
   const { searchIndex } = await import("../indexer/search.js");
-  const { store, embeddings } = await openImageIndex(options.index, { model: options.model, dtype: options.dtype });
+  const { store, embeddings, close } = options.store
+    ? await openStoreForSearch(options.store, options)
+    : await openFolderForSearch(options);
   try {
     const hits = await searchIndex(store, query, { k: options.k, threshold: options.threshold });
     if (options.json) printJson({ query: text || null, image: options.image ?? null, results: hits });
     else process.stdout.write(`${formatHits(hits)}\n`);
   } finally {
+    await close();
     await embeddings.dispose();
   }
+}
+
+async function openFolderForSearch(options: SearchCommandOptions) {
+  const { openImageIndex } = await import("../indexer/open_index.js");
+  const { store, embeddings } = await openImageIndex(options.index, { model: options.model, dtype: options.dtype });
+  return { store, embeddings, close: async () => undefined };
+}
+
+/** The pgvector store at `url`, with the model it records (or --model, which must be the same). */
+async function openStoreForSearch(url: string, options: SearchCommandOptions) {
+  const { readPgvectorStoreModel } = await import("../vectorstores/pgvector/store_model.js");
+  const { PgvectorImageStore } = await import("../vectorstores/pgvector/pgvector_image_store.js");
+  const { ImageEmbeddings } = await import("../embeddings/image_embeddings.js");
+  const { redactUrl } = await import("../vectorstores/pgvector/connection.js");
+  const model = options.model ?? (await readPgvectorStoreModel(url, { tableName: options.table }))?.model;
+  if (!model) throw new Error(`Nothing to search: table ${options.table} in ${redactUrl(url)} holds no images yet`);
+  const embeddings = new ImageEmbeddings({ model, dtype: options.dtype });
+  const store = await PgvectorImageStore.initialize(embeddings, {
+    connectionString: url,
+    tableName: options.table,
+    hnswIndexAt: Infinity,
+  });
+  return { store, embeddings, close: () => store.end() };
 }
 
 function buildQuery(text: string, image: string | undefined): MultimodalQuery {

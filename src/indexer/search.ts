@@ -5,6 +5,7 @@
  * every path that holds an image's content.
  */
 import type { DocumentInterface } from "@langchain/core/documents";
+import type { VectorStoreInterface } from "@langchain/core/vectorstores";
 import { findDuplicates } from "../retrievers/find_duplicates.js";
 import { MultimodalRetriever } from "../retrievers/multimodal_retriever.js";
 import type { MultimodalQuery } from "../retrievers/query.js";
@@ -34,9 +35,9 @@ export interface SearchIndexOptions {
   threshold?: number;
 }
 
-/** Searches with any `MultimodalRetriever` query: text, `{ image }`, arithmetic string or object. */
+/** Searches with any `MultimodalRetriever` query: text, `{ image }`, arithmetic string or object; any image store (FAISS, pgvector). */
 export async function searchIndex(
-  store: ImageFaissStore,
+  store: VectorStoreInterface,
   query: MultimodalQuery,
   options: SearchIndexOptions = {},
 ): Promise<SearchHit[]> {

@@ -158,3 +158,28 @@ export function loadPg(): Promise<PgModule> {
   );
   return pg;
 }
+
+export type BullmqModule = typeof import("bullmq");
+
+const BULLMQ_HINT = [
+  "Distributed indexing (--queue) needs BullMQ and ioredis, optional peer dependencies. Possible solutions:",
+  "  - npm install bullmq@^6.7.0 ioredis@^5.11.1",
+  "  - Or index in this process without --queue (the FAISS folder or --store alone).",
+].join("\n");
+
+let bullmq: Promise<BullmqModule> | undefined;
+
+/** Loads BullMQ (and through it ioredis) once; a failed load is retried on the next call. */
+export function loadBullmq(): Promise<BullmqModule> {
+  bullmq ??= Promise.all([import("ioredis"), import("bullmq")]).then(
+    ([, module]) =>
+      ((module as unknown as { default?: BullmqModule }).default?.Queue
+        ? (module as unknown as { default: BullmqModule }).default
+        : module) as BullmqModule,
+    (error: unknown) => {
+      bullmq = undefined;
+      throw new MissingDependencyError("bullmq", BULLMQ_HINT, { cause: error });
+    },
+  );
+  return bullmq;
+}
