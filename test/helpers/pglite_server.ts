@@ -10,6 +10,7 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { ROOT } from "./fixtures.js";
+import { stopChild } from "./run_process.js";
 
 export interface PgliteServer {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` */
@@ -52,12 +53,6 @@ export async function startPgliteServer({ maxConnections = 16, timeoutMs = 60_00
     port,
     maxConnections,
     child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
 }

@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
+import { stopChild } from "./run_process.js";
 
 export interface RedisServer {
   /** `redis://127.0.0.1:<port>` */
@@ -62,12 +63,6 @@ export async function startRedisServer({ timeoutMs = 20_000 } = {}): Promise<Red
     url: `redis://127.0.0.1:${port}`,
     port,
     child,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopChild(child, exited),
   };
 }

@@ -3,7 +3,7 @@
  * seconds must not use spawnSync: it stops the test worker's event loop, so vitest's own
  * messages to the worker time out ("Timeout calling onTaskUpdate") on a loaded machine.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { ROOT } from "./fixtures.js";
 
@@ -50,4 +50,16 @@ export function runProcess(command: string, args: string[], options: RunProcessO
 /** Runs a TypeScript file of this repository with tsx in a fresh Node process. */
 export function runTsx(script: string, args: string[] = [], options: RunProcessOptions = {}): Promise<ProcessResult> {
   return runProcess(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), script, ...args], options);
+}
+
+/**
+ * Stops a server child: SIGTERM, then SIGKILL if it has not exited within 5 s. `exited`
+ * is `once(child, "exit")`, taken when the child started so that an early exit is not missed.
+ */
+export async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
 }
