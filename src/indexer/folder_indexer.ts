@@ -30,8 +30,6 @@ import { openImageIndex, type OpenIndexOptions } from "./open_index.js";
 import { isFresh, readState, writeState } from "./state.js";
 import { findImageFiles, isInside, type FoundFile } from "./walk.js";
 
-export { pathsOf };
-
 export interface IndexFoldersOptions extends Omit<OpenIndexOptions, "create"> {
   /** The index folder. Default: `".image-index"` in the current directory. */
   indexDir?: string;

@@ -11,7 +11,7 @@ import { MultimodalRetriever } from "../retrievers/multimodal_retriever.js";
 import type { MultimodalQuery } from "../retrievers/query.js";
 import type { ImageFaissStore } from "../vectorstores/image_faiss_store.js";
 import { DEFAULT_DUPLICATE_THRESHOLD } from "./defaults.js";
-import { pathsOf } from "./folder_indexer.js";
+import { pathsOf } from "../vectorstores/image_paths.js";
 
 export interface SearchHit {
   /** 1 for the best match. */
