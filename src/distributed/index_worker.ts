@@ -14,9 +14,10 @@
  *   upserted by content hash with `mergePaths`, so a batch run twice is still one row per content.
  */
 import { createHash } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import { readFile } from "node:fs/promises";
 import { Document } from "@langchain/core/documents";
-import type { Job, Worker } from "bullmq";
+import type { Job } from "bullmq";
 import { ImageEmbeddings, type ImageEmbeddingsParams } from "../embeddings/image_embeddings.js";
 import type { IndexFailure } from "../indexer/folder_indexer.js";
 import type { ModelDtype } from "../models/model_source.js";
@@ -54,8 +55,12 @@ export interface IndexWorkerOptions {
 }
 
 export interface IndexWorker {
-  /** The BullMQ worker, for events. */
-  readonly worker: Worker<BatchJobData, BatchJobResult>;
+  /**
+   * The BullMQ `Worker`, for its events ("completed", "failed", ...). Typed as an
+   * EventEmitter so that this package's public types do not need bullmq's: it is an
+   * optional peer, absent from projects that do not index through a queue.
+   */
+  readonly worker: EventEmitter;
   /**
    * Stops taking jobs, lets the batch in flight finish (its result is saved), then closes
    * the connections. With `force`, the batch in flight is left to the stall check instead.
