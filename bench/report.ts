@@ -1,5 +1,5 @@
 /** Turns the benchmark results into docs/benchmarks.md: tables, ratios and the targets from issue 5. */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { median, round } from "./stats.js";
 
 export interface Report {
@@ -463,6 +463,16 @@ export async function writeReport(report: Report, file: string) {
     "",
     ...notes.flatMap((n) => [n, ""]),
   );
+  const kept = sectionsNotIn(await readFile(file, "utf8").catch(() => ""), out);
+  if (kept.length > 0) {
+    out.push(
+      "",
+      `${KEPT_MARKER} (not measured in this run, so the machine and versions above do not apply to them; ` +
+        "the hand-written ones give their own date and command):",
+      "",
+      ...kept,
+    );
+  }
   await writeFile(file, out.join("\n"));
 }
 
@@ -473,4 +483,26 @@ function clusteredNote(c: any): string {
     .at(-1);
   if (!fast) return " For data with structure, see the clustered measurement below.";
   return ` On 1M clustered vectors (below) the same index reaches recall@10 ${round(fast.recallAt10, 3)} at a p50 of ${ms(fast.p50Ms)} (efSearch ${fast.efSearch}).`;
+}
+
+const KEPT_MARKER = "**Kept from the previous version of this file**";
+
+/**
+ * The `## ` sections of the previous file whose headings this run did not write: sections
+ * written by hand (each with its own date and command) and those of sections not run here.
+ * Without this, a run with --only on a machine without earlier results, or any full run,
+ * dropped them. Headings are compared without their numbers (counts and core numbers vary).
+ */
+function sectionsNotIn(previous: string, generated: string[]): string[] {
+  const key = (heading: string) => heading.replace(/[\d.,]+/g, "#").trim();
+  const written = new Set(generated.filter((line) => line.startsWith("## ")).map(key));
+  const kept: string[] = [];
+  let keeping = false;
+  for (const line of previous.split("\n")) {
+    if (line.startsWith(KEPT_MARKER)) continue;
+    if (line.startsWith("## ")) keeping = !written.has(key(line));
+    else if (line.startsWith("# ")) keeping = false;
+    if (keeping) kept.push(line);
+  }
+  return kept;
 }
