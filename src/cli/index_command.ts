@@ -4,8 +4,8 @@ import { stat } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { Command, Option } from "commander";
 import type { ModelDtype } from "../models/model_source.js";
-import type { IndexProgress, IndexSummary } from "../indexer/folder_indexer.js";
-import { formatDuration, startProgress, type Progress } from "./progress.js";
+import type { IndexSummary } from "../indexer/folder_indexer.js";
+import { formatDuration, indexProgressReporter } from "./progress.js";
 import { runQueuedIndex, type QueuedIndexCommandOptions } from "./queued_index.js";
 import { queueNameOption, queueOption, storeOption, tableOption } from "./store_options.js";
 import {
@@ -125,7 +125,13 @@ async function runIndex(dirs: string[], options: IndexCommandOptions): Promise<v
 
   // Loaded here, not at the top: --help and argument errors need no model runtime.
   const { indexFolders } = await import("../indexer/folder_indexer.js");
-  let progress: Progress | undefined;
+  const reporter = indexProgressReporter(
+    log,
+    (p) =>
+      `Found ${formatCount(p.found)} images in ${dirs.map(displayPath).join(", ")}: ` +
+      `${formatCount(p.found - p.total)} unchanged, ${formatCount(p.total)} to check`,
+    { show: options.progress, intervalSeconds: options.progressInterval },
+  );
   let summary: IndexSummary;
   try {
     summary = await indexFolders(dirs, {
@@ -138,24 +144,10 @@ async function runIndex(dirs: string[], options: IndexCommandOptions): Promise<v
       exclude: options.exclude,
       signal: controller.signal,
       embeddings: { progressCallback: options.progress ? modelDownloadReporter() : undefined },
-      onProgress: (p: IndexProgress) => {
-        if (p.phase === "scanned") {
-          log(
-            `Found ${formatCount(p.found)} images in ${dirs.map(displayPath).join(", ")}: ` +
-              `${formatCount(p.found - p.total)} unchanged, ${formatCount(p.total)} to check`,
-          );
-          if (options.progress && p.total > 0) {
-            progress = startProgress({ total: p.total, unit: "images", intervalMs: options.progressInterval * 1000 });
-          }
-        } else if (p.phase === "indexing") {
-          progress?.update(p.done);
-        } else {
-          progress?.stop();
-        }
-      },
+      onProgress: reporter.onProgress,
     });
   } finally {
-    progress?.stop();
+    reporter.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }

@@ -4,6 +4,7 @@
  * that a log file gets readable lines instead of carriage returns and escape codes.
  */
 import cliProgress from "cli-progress";
+import type { IndexProgress } from "../indexer/folder_indexer.js";
 
 export interface Progress {
   update(done: number): void;
@@ -81,4 +82,31 @@ export function formatDuration(seconds: number): string {
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/**
+ * What `index` shows while it runs, local or queued: one line once the folders are
+ * scanned (`scanLine`), then a progress bar over the files to read, when `bar` is set.
+ */
+export function indexProgressReporter(
+  log: (line: string) => void,
+  scanLine: (p: IndexProgress) => string,
+  bar: { show: boolean; intervalSeconds: number },
+): { onProgress: (p: IndexProgress) => void; stop: () => void } {
+  let progress: Progress | undefined;
+  return {
+    onProgress(p) {
+      if (p.phase === "scanned") {
+        log(scanLine(p));
+        if (bar.show && p.total > 0) {
+          progress = startProgress({ total: p.total, unit: "images", intervalMs: bar.intervalSeconds * 1000 });
+        }
+      } else if (p.phase === "indexing") {
+        progress?.update(p.done);
+      } else {
+        progress?.stop();
+      }
+    },
+    stop: () => progress?.stop(),
+  };
 }

@@ -1,7 +1,6 @@
 /** `image-embeddings index <dir...> --queue ... --store ...`: the coordinator of a distributed run. */
-import type { IndexProgress } from "../indexer/folder_indexer.js";
 import type { ModelDtype } from "../models/model_source.js";
-import { startProgress, type Progress } from "./progress.js";
+import { indexProgressReporter } from "./progress.js";
 import { displayPath, formatCount, printJson } from "./shared.js";
 
 export interface QueuedIndexCommandOptions {
@@ -40,7 +39,13 @@ export async function runQueuedIndex(
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const { indexFoldersQueued } = await import("../distributed/queued_indexer.js");
-  let progress: Progress | undefined;
+  const reporter = indexProgressReporter(
+    log,
+    (p) =>
+      `Found ${formatCount(p.found)} images in ${dirs.map(displayPath).join(", ")}: ` +
+      `${formatCount(p.total)} queued for the workers`,
+    { show: options.progress, intervalSeconds: options.progressInterval },
+  );
   try {
     const summary = await indexFoldersQueued(dirs, {
       queue: options.queue,
@@ -52,21 +57,7 @@ export async function runQueuedIndex(
       batchSize: options.batchSize,
       exclude: options.exclude,
       signal: controller.signal,
-      onProgress: (p: IndexProgress) => {
-        if (p.phase === "scanned") {
-          log(
-            `Found ${formatCount(p.found)} images in ${dirs.map(displayPath).join(", ")}: ` +
-              `${formatCount(p.total)} queued for the workers`,
-          );
-          if (options.progress && p.total > 0) {
-            progress = startProgress({ total: p.total, unit: "images", intervalMs: options.progressInterval * 1000 });
-          }
-        } else if (p.phase === "indexing") {
-          progress?.update(p.done);
-        } else {
-          progress?.stop();
-        }
-      },
+      onProgress: reporter.onProgress,
     });
     if (options.json) printJson(summary);
     else
@@ -78,7 +69,7 @@ export async function runQueuedIndex(
       );
     if (summary.interrupted) process.exitCode = 130;
   } finally {
-    progress?.stop();
+    reporter.stop();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
