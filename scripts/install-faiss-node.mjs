@@ -11,8 +11,9 @@
 //      (Debian/Ubuntu: `apt-get install libfaiss-dev`), with faiss's distance kernels
 //      compiled for this CPU when it can (faiss-node/simd-kernels.mjs: 4x faster
 //      search than Debian's generic build);
-//      It also compiles in typed-array entry points of our own (faiss-node/buffer-methods.cc:
-//      addBuffer, trainBuffer, searchBuffer), which bulk adds at memory speed;
+//      It also compiles in entry points of our own (faiss-node/buffer-methods.cc: the typed-array
+//      addBuffer, trainBuffer, searchBuffer, which bulk add at memory speed; setParameter and
+//      getParameter through faiss's ParameterSpace; setNumThreads/getNumThreads for OpenMP);
 //   4. checks the result with a real search (an addon with the CPU's kernels that fails
 //      it is built again with the generic ones; one whose typed-array methods fail their
 //      check, or do not compile, is built again without them).
@@ -58,7 +59,8 @@ const SMOKE_TEST = `
 `;
 
 // Checks the typed-array methods against the array path's answers, including a
-// Float32Array that views the middle of a larger buffer, and an IVF index that is trained.
+// Float32Array that views the middle of a larger buffer, and an IVF index that is trained;
+// then the parameter and thread methods compiled in with them.
 const BUFFER_TEST = `
   const faiss = require(process.argv[1]);
   if (faiss.bufferMethodsVersion !== Number(process.argv[2]))
@@ -81,6 +83,21 @@ const BUFFER_TEST = `
   let refused = false;
   try { flat.addBuffer(new Float32Array(3)); } catch { refused = true; }
   if (!refused) throw new Error('addBuffer accepted a partial row');
+  // Parameters reach an IVF inside an OPQ pre-transform, survive serialisation, and HNSW over SQ8.
+  const opq = faiss.Index.fromFactory(8, 'OPQ4,IVF4,PQ4', faiss.MetricType.METRIC_L2);
+  opq.setParameter('nprobe', 3);
+  const reread = faiss.Index.fromBuffer(opq.toBuffer());
+  if (reread.getParameter('nprobe') !== 3 || reread.getParameter('nlist') !== 4)
+    throw new Error('OPQ-wrapped IVF nprobe/nlist read back as ' + reread.getParameter('nprobe') + '/' + reread.getParameter('nlist'));
+  const hnswSq = faiss.Index.fromFactory(8, 'HNSW8,SQ8', faiss.MetricType.METRIC_L2);
+  hnswSq.setParameter('efSearch', 77);
+  if (hnswSq.getParameter('efSearch') !== 77 || hnswSq.getParameter('nprobe') !== null)
+    throw new Error('HNSW8,SQ8 efSearch/nprobe read back as ' + hnswSq.getParameter('efSearch') + '/' + hnswSq.getParameter('nprobe'));
+  refused = false;
+  try { flat.setParameter('nprobe', 2); } catch { refused = true; }
+  if (!refused) throw new Error('setParameter accepted nprobe for a flat index');
+  faiss.setNumThreads(1);
+  if (faiss.getNumThreads() !== 1) throw new Error('getNumThreads is ' + faiss.getNumThreads() + ' after setNumThreads(1)');
 `;
 
 /** Our typed-array methods' source and version: { file, version }. */

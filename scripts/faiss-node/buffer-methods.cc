@@ -9,6 +9,13 @@
 //   searchBuffer(Float32Array, k)           nq queries at once; returns
 //                                           { distances: Float32Array, labels: Float64Array }
 //                                           of nq * k entries, padded with label -1
+//   setParameter(name, value)               a search/build parameter through faiss::ParameterSpace,
+//                                           which reaches through IndexPreTransform (OPQ...), IDMap,
+//                                           IndexRefine, and HNSW over any storage (SQ8, PQ)
+//   getParameter(name)                      nprobe, nlist, efSearch or efConstruction wherever
+//                                           setParameter would find it; null when the index has none
+// and on the module:
+//   setNumThreads(n), getNumThreads()       OpenMP threads faiss uses (building, training, batch search)
 //
 // faiss-node's own source is left untouched: this file includes it, keeps its module
 // registration from running, and registers an init function that calls faiss-node's
@@ -21,13 +28,22 @@
 #include "faiss.cc"
 #pragma pop_macro("NODE_API_MODULE")
 
+#include <faiss/AutoTune.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
+#include <omp.h>
+
+#include <cmath>
 #include <string>
 #include <vector>
 
 namespace buffer_methods {
 
 // Bumped when these methods change, so that the install script rebuilds older addons.
-constexpr uint32_t VERSION = 1;
+constexpr uint32_t VERSION = 2;
 
 // The wrapped faiss index of a faiss-node object. `index_` is protected in faiss-node's
 // IndexBase; a member pointer taken through a derived class reads it without editing
@@ -132,6 +148,89 @@ Napi::Value searchBuffer(const Napi::CallbackInfo &info)
   return result;
 }
 
+// Argument `i` as a string, or a TypeError naming `what`.
+std::string stringArgument(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+  if (info.Length() <= i || !info[i].IsString())
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+// Argument `i` as a finite number, or a TypeError naming `what`.
+double numberArgument(const Napi::CallbackInfo &info, size_t i, const char *what)
+{
+  if (info.Length() <= i || !info[i].IsNumber() || !std::isfinite(info[i].As<Napi::Number>().DoubleValue()))
+    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a finite number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+template <class T>
+Napi::Value setParameter(const Napi::CallbackInfo &info)
+{
+  faiss::Index *index = nativeIndex<T>(info);
+  std::string name = stringArgument(info, 0, "setParameter's name");
+  double value = numberArgument(info, 1, "setParameter's value");
+  callFaiss(info.Env(), [&] { faiss::ParameterSpace().set_index_parameter(index, name, value); });
+  return info.Env().Undefined();
+}
+
+// The index a parameter lives in, looking through the wrappers ParameterSpace looks through.
+faiss::Index *unwrapped(faiss::Index *index)
+{
+  for (;;)
+  {
+    if (auto *idmap = dynamic_cast<faiss::IndexIDMap *>(index))
+      index = idmap->index;
+    else if (auto *pretransform = dynamic_cast<faiss::IndexPreTransform *>(index))
+      index = pretransform->index;
+    else if (auto *refine = dynamic_cast<faiss::IndexRefine *>(index))
+      index = refine->base_index;
+    else
+      return index;
+  }
+}
+
+// The value of `name` where ParameterSpace would set it; NAN when the index has no such parameter.
+double readParameter(faiss::Index *wrapped, const std::string &name)
+{
+  faiss::Index *index = unwrapped(wrapped);
+  auto *ivf = dynamic_cast<faiss::IndexIVF *>(index);
+  if (ivf && name == "nprobe")
+    return static_cast<double>(ivf->nprobe);
+  if (ivf && name == "nlist")
+    return static_cast<double>(ivf->nlist);
+  auto *hnsw = dynamic_cast<faiss::IndexHNSW *>(index);
+  if (!hnsw && ivf)
+    hnsw = dynamic_cast<faiss::IndexHNSW *>(ivf->quantizer); // "IVF<n>_HNSW32": HNSW finds the lists
+  if (hnsw && name == "efSearch")
+    return hnsw->hnsw.efSearch;
+  if (hnsw && name == "efConstruction")
+    return hnsw->hnsw.efConstruction;
+  return NAN;
+}
+
+template <class T>
+Napi::Value getParameter(const Napi::CallbackInfo &info)
+{
+  faiss::Index *index = nativeIndex<T>(info);
+  double value = readParameter(index, stringArgument(info, 0, "getParameter's name"));
+  return std::isnan(value) ? info.Env().Null() : Napi::Number::New(info.Env(), value);
+}
+
+Napi::Value setNumThreads(const Napi::CallbackInfo &info)
+{
+  double n = numberArgument(info, 0, "setNumThreads's count");
+  if (n < 1 || n > 4096 || n != static_cast<double>(static_cast<int>(n)))
+    throw Napi::RangeError::New(info.Env(), "setNumThreads's count must be a whole number from 1 to 4096");
+  omp_set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value getNumThreads(const Napi::CallbackInfo &info)
+{
+  return Napi::Number::New(info.Env(), omp_get_max_threads());
+}
+
 template <class T>
 void addTo(Napi::Env env, Napi::Object exports)
 {
@@ -139,6 +238,8 @@ void addTo(Napi::Env env, Napi::Object exports)
   prototype.Set("addBuffer", Napi::Function::New(env, addBuffer<T>, "addBuffer"));
   prototype.Set("trainBuffer", Napi::Function::New(env, trainBuffer<T>, "trainBuffer"));
   prototype.Set("searchBuffer", Napi::Function::New(env, searchBuffer<T>, "searchBuffer"));
+  prototype.Set("setParameter", Napi::Function::New(env, setParameter<T>, "setParameter"));
+  prototype.Set("getParameter", Napi::Function::New(env, getParameter<T>, "getParameter"));
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports)
@@ -147,6 +248,8 @@ Napi::Object init(Napi::Env env, Napi::Object exports)
   addTo<Index>(env, exports);
   addTo<IndexFlatL2>(env, exports);
   addTo<IndexFlatIP>(env, exports);
+  exports.Set("setNumThreads", Napi::Function::New(env, setNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, getNumThreads, "getNumThreads"));
   exports.Set("bufferMethodsVersion", Napi::Number::New(env, VERSION));
   return exports;
 }

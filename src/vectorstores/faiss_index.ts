@@ -2,10 +2,10 @@
  * A thin wrapper over one faiss-node index: creation from a factory string, bulk
  * adds, training, search, and (de)serialisation. The only file that calls faiss-node.
  *
- * faiss-node exposes no ParameterSpace, so search parameters are written into the
- * serialised index and read back (see `faiss_params.ts`): HNSW's efSearch and
- * efConstruction when the empty index is created, IVF's nprobe after training.
- * Both are kept in saved indexes.
+ * Search parameters (HNSW's efSearch and efConstruction, IVF's nprobe, wherever they sit
+ * in the index) are set through our addon's ParameterSpace setter; with faiss-node's
+ * prebuilt binary they are written into the serialised index instead (`faiss_params.ts`).
+ * faiss keeps them in saved indexes either way.
  */
 import { constants, existsSync, readSync } from "node:fs";
 import { copyFile, mkdtemp, open, rm } from "node:fs/promises";
@@ -15,12 +15,16 @@ import type { Index } from "faiss-node";
 import { loadFaiss, type FaissModule } from "../utils/imports.js";
 import { addRows, hasBufferMethods, searchRows, trainRows, type NativeHits } from "./faiss_native_rows.js";
 import {
+  applyParams,
+  hasParameterMethods,
+  heldParams,
   readSearchParams,
   searchParamPatches,
   writeSearchParams,
   type ReadAt,
   type SearchTuning,
 } from "./faiss_params.js";
+import { trainingNeeds } from "./index_training.js";
 
 export type DistanceMetric = "cosine" | "l2";
 
@@ -32,12 +36,26 @@ export interface PositionScores {
   scores: number[];
 }
 
+/** How faiss runs: the OpenMP threads to use, or undefined for OpenMP's default (all cores). */
+export interface FaissRuntime {
+  threads?: number;
+}
+
+/** The module functions of an addon built by our install script (scripts/faiss-node/buffer-methods.cc). */
+interface ThreadMethods {
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+}
+
 export class FaissIndex {
   private constructor(
+    private readonly faiss: FaissModule,
     readonly native: Index,
     readonly factory: string,
     readonly metric: DistanceMetric,
-    private readonly tuning: SearchTuning,
+    /** The parameters this index holds (byte-patched path), or wanted for it. */
+    private readonly tuning: Partial<SearchTuning>,
+    private readonly runtime: FaissRuntime,
   ) {}
 
   static async create(
@@ -45,6 +63,7 @@ export class FaissIndex {
     factory: string,
     metric: DistanceMetric,
     tuning: SearchTuning,
+    runtime: FaissRuntime = {},
   ): Promise<FaissIndex> {
     const faiss = await loadFaiss();
     const metricType = metric === "cosine" ? faiss.MetricType.METRIC_INNER_PRODUCT : faiss.MetricType.METRIC_L2;
@@ -56,29 +75,45 @@ export class FaissIndex {
         cause: error,
       });
     }
-    return new FaissIndex(native, factory, metric, tuning).withSearchParams();
+    return new FaissIndex(faiss, native, factory, metric, tuning, runtime).withSearchParams();
   }
 
-  /** The search parameters saved in the index file at `path` (none for index types without any). */
-  static async savedTuning(path: string): Promise<Partial<SearchTuning>> {
-    return withFileReader(path, readSearchParams);
+  /**
+   * The OpenMP threads faiss uses in this process, or undefined when the addon cannot tell
+   * (faiss-node's prebuilt binary).
+   */
+  static async threadCount(): Promise<number | undefined> {
+    const faiss = (await loadFaiss()) as FaissModule & Partial<ThreadMethods>;
+    return typeof faiss.getNumThreads === "function" ? faiss.getNumThreads() : undefined;
   }
 
   /**
    * Reads a saved index straight from its file. faiss reads it in place: going through
    * a JS Buffer held the file twice more at the peak (the Buffer and faiss-node's copy
-   * of it), 4.6 GB for an HNSW index of a million vectors. When `tuning` differs from
-   * what the file holds, faiss reads a patched temporary copy; the file is never changed.
+   * of it), 4.6 GB for an HNSW index of a million vectors. The parameters in `overrides`
+   * replace the saved ones in memory only; the file is never changed. With faiss-node's
+   * prebuilt binary, faiss then reads a patched temporary copy instead.
    */
   static async fromFile(
     path: string,
     factory: string,
     metric: DistanceMetric,
-    tuning: SearchTuning,
+    overrides: Partial<SearchTuning>,
+    runtime: FaissRuntime = {},
   ): Promise<FaissIndex> {
     const faiss = await loadFaiss();
-    const patches = await withFileReader(path, (read, size) => searchParamPatches(read, size, tuning));
-    if (patches.length === 0) return new FaissIndex(readIndex(faiss, path), factory, metric, tuning);
+    if (hasParameterMethods(faiss.Index.prototype as Index)) {
+      const native = readIndex(faiss, path);
+      if (hasParameterMethods(native)) applyParams(native, overrides);
+      return new FaissIndex(faiss, native, factory, metric, {}, runtime);
+    }
+    const { saved, patches } = await withFileReader(path, (read, size) => ({
+      saved: readSearchParams(read, size),
+      patches: searchParamPatches(read, size, overrides),
+    }));
+    const held: Partial<SearchTuning> = { ...saved };
+    for (const name of Object.keys(saved) as (keyof SearchTuning)[]) held[name] = overrides[name] ?? saved[name];
+    if (patches.length === 0) return new FaissIndex(faiss, readIndex(faiss, path), factory, metric, held, runtime);
     const scratch = await mkdtemp(join(tmpdir(), "faiss-index-"));
     try {
       const copy = join(scratch, "faiss.index");
@@ -89,7 +124,7 @@ export class FaissIndex {
       } finally {
         await handle.close();
       }
-      return new FaissIndex(readIndex(faiss, copy), factory, metric, tuning);
+      return new FaissIndex(faiss, readIndex(faiss, copy), factory, metric, held, runtime);
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
@@ -103,9 +138,17 @@ export class FaissIndex {
     return this.native.isTrained();
   }
 
-  /** Number of IVF lists, or undefined for index types without them. */
-  get nlist(): number | undefined {
-    return ivfListCount(this.factory);
+  /**
+   * The search parameters this index holds (efSearch, efConstruction, nprobe; only those
+   * its type has). Without our addon, those it was created or loaded with.
+   */
+  get heldTuning(): Partial<SearchTuning> {
+    return hasParameterMethods(this.native) ? heldParams(this.native) : { ...this.tuning };
+  }
+
+  /** True when parameters reach the index through ParameterSpace (our addon), wrapped indexes included. */
+  get hasParameterMethods(): boolean {
+    return hasParameterMethods(this.native);
   }
 
   /**
@@ -116,17 +159,23 @@ export class FaissIndex {
     return hasBufferMethods(this.native);
   }
 
-  /** Trains on the given rows. faiss aborts the process when k-means gets fewer points than lists, so that is checked first. */
+  /**
+   * Trains on the given rows. faiss' array path aborts the process when k-means gets fewer
+   * points than centroids, so that is checked first.
+   */
   async train(flat: Float32Array, dimension: number): Promise<FaissIndex> {
     const rows = flat.length / dimension;
-    const nlist = this.nlist ?? 1;
-    if (rows < nlist) throw new Error(`cannot train ${this.factory} on ${rows} vectors: it needs at least ${nlist}`);
+    const { minimum, minimumReason } = trainingNeeds(this.factory);
+    if (rows < minimum)
+      throw new Error(`cannot train ${this.factory} on ${rows} vectors: it needs at least ${minimumReason}`);
+    this.useThreads();
     trainRows(this.native, flat);
     return this.withSearchParams();
   }
 
   /** Adds rows laid end to end (see `faiss_native_rows.ts` for how they reach faiss). */
   add(flat: Float32Array, dimension: number): void {
+    this.useThreads();
     addRows(this.native, flat, dimension, /HNSW/i.test(this.factory));
   }
 
@@ -150,6 +199,7 @@ export class FaissIndex {
     const nq = queries.length / dimension;
     const n = Math.min(k, this.size);
     if (n === 0) return Array.from({ length: nq }, () => ({ positions: [], scores: [] }));
+    this.useThreads();
     const hits = searchRows(this.native, queries, n);
     return Array.from({ length: nq }, (_, q) => this.scored(hits, q * n, n));
   }
@@ -171,14 +221,30 @@ export class FaissIndex {
   }
 
   /**
-   * A copy of this index with the search parameters written in. Called while the
-   * index is empty (at creation, right after training), so the round trip is cheap.
+   * This index with the search parameters set: through ParameterSpace when the addon has
+   * it, otherwise a copy with them written into its bytes. Called while the index is empty
+   * (at creation, right after training), so that round trip is cheap.
    */
-  private async withSearchParams(): Promise<FaissIndex> {
+  private withSearchParams(): FaissIndex {
+    if (hasParameterMethods(this.native)) {
+      applyParams(this.native, this.tuning);
+      return this;
+    }
     const bytes = this.native.toBuffer();
     if (!writeSearchParams(bytes, this.tuning)) return this;
-    const faiss = await loadFaiss();
-    return new FaissIndex(faiss.Index.fromBuffer(bytes), this.factory, this.metric, this.tuning);
+    const { faiss, factory, metric, tuning, runtime } = this;
+    return new FaissIndex(faiss, faiss.Index.fromBuffer(bytes), factory, metric, tuning, runtime);
+  }
+
+  /**
+   * Sets faiss' OpenMP thread count before a call that uses it. The count belongs to the
+   * calling thread, not to an index, so it is set before each call: two stores with
+   * different `threads` in one process each get theirs. No-op without our addon.
+   */
+  private useThreads(): void {
+    const { threads } = this.runtime;
+    const faiss = this.faiss as FaissModule & Partial<ThreadMethods>;
+    if (threads !== undefined && typeof faiss.setNumThreads === "function") faiss.setNumThreads(threads);
   }
 }
 
@@ -208,9 +274,4 @@ function readIndex(faiss: FaissModule, path: string): Index {
       cause: error,
     });
   }
-}
-
-export function ivfListCount(factory: string): number | undefined {
-  const match = /(?:^|,)IVF(\d+)/i.exec(factory);
-  return match ? Number(match[1]) : undefined;
 }

@@ -1,6 +1,12 @@
 /**
- * Reads and writes the search parameters of a serialised faiss index, because faiss-node
- * has no ParameterSpace. Offsets follow faiss' `write_index` (stable since faiss 1.5):
+ * Search and build parameters of a faiss index (nprobe, efSearch, efConstruction), set and
+ * read in one of two ways:
+ *
+ * 1. Through our addon's `setParameter`/`getParameter` (scripts/faiss-node/buffer-methods.cc),
+ *    which use faiss' ParameterSpace: it reaches the IVF inside an OPQ pre-transform, and HNSW
+ *    over any storage (SQ8, PQ). faiss writes these parameters into a saved index.
+ * 2. For faiss-node's prebuilt binary, which has neither, by patching the serialised index.
+ *    Offsets follow faiss' `write_index` (stable since faiss 1.5):
  *
  * index header: fourcc(4) d(int32) ntotal(int64) dummy(int64) dummy(int64)
  *               is_trained(uint8) metric_type(int32) [metric_arg(float32) if metric_type > 1]
@@ -9,8 +15,10 @@
  *               levels(i32) offsets(u64) neighbors(i32), each as count(uint64) + items,
  *               then entry_point(i32) max_level(i32) efConstruction(i32) efSearch(i32) ...
  *
- * Indexes wrapped in something else (e.g. an OPQ pre-transform) are left as they are.
+ *    Indexes wrapped in something else (e.g. an OPQ pre-transform) are left as they are there:
+ *    the IVF inside keeps faiss' default nprobe of 1.
  */
+import type { Index } from "faiss-node";
 
 export interface SearchTuning {
   /** HNSW: candidates kept while searching (faiss' default is 16). */
@@ -94,4 +102,43 @@ export function writeSearchParams(bytes: Buffer, tuning: Partial<SearchTuning>):
   const patches = searchParamPatches((offset, length) => bytes.subarray(offset, offset + length), bytes.length, tuning);
   for (const { offset, bytes: value } of patches) value.copy(bytes, offset);
   return patches.length > 0;
+}
+
+/** The parameter methods of an addon built by our install script (scripts/faiss-node/buffer-methods.cc). */
+export interface ParameterMethods {
+  /** Sets a parameter through faiss' ParameterSpace; throws when the index has no such parameter. */
+  setParameter(name: string, value: number): void;
+  /** A parameter wherever `setParameter` would find it ("nlist" too), or null when the index has none. */
+  getParameter(name: string): number | null;
+}
+
+export function hasParameterMethods(native: Index): native is Index & ParameterMethods {
+  const methods = native as Partial<ParameterMethods>;
+  return typeof methods.setParameter === "function" && typeof methods.getParameter === "function";
+}
+
+const TUNING_NAMES = ["efSearch", "efConstruction", "nprobe"] as const;
+
+/** The parameters of `tuning` the index has, read through the addon. */
+export function heldParams(native: ParameterMethods): Partial<SearchTuning> {
+  const held: Partial<SearchTuning> = {};
+  for (const name of TUNING_NAMES) {
+    const value = native.getParameter(name);
+    if (value !== null) held[name] = value;
+  }
+  return held;
+}
+
+/**
+ * Gives the index those parameters of `tuning` that it has, through the addon; IVF's
+ * nprobe is capped at its number of lists, as faiss caps it when searching.
+ */
+export function applyParams(native: ParameterMethods, tuning: Partial<SearchTuning>): void {
+  for (const name of TUNING_NAMES) {
+    const wanted = tuning[name];
+    const current = native.getParameter(name);
+    if (wanted === undefined || current === null) continue;
+    const value = name === "nprobe" ? Math.min(wanted, native.getParameter("nlist") ?? wanted) : wanted;
+    if (value !== current) native.setParameter(name, value);
+  }
 }

@@ -71,8 +71,11 @@ export class ImageFaissStore extends SaveableVectorStore {
   readonly metric: DistanceMetric;
   /** The faiss factory string, e.g. "Flat" or "HNSW32". */
   readonly indexType: string;
-  /** IVF only: live vectors needed before the index is trained. */
-  readonly ivfTrainSize: number | undefined;
+  /**
+   * Index types that need training (IVF, PQ, OPQ, SQ8...): live vectors gathered before the
+   * index is trained, and the most it trains on. Undefined for types that need none.
+   */
+  readonly trainSize: number | undefined;
   /** The manifest of the saved version this store was loaded from (undefined for a new store). */
   loadedManifest?: StoreManifest;
   private config: IndexConfig;
@@ -86,7 +89,13 @@ export class ImageFaissStore extends SaveableVectorStore {
   constructor(embeddings: EmbeddingsInterface, args: ImageFaissStoreArgs = {}) {
     super(embeddings, args);
     this.config = resolveIndexOptions(args);
-    ({ metric: this.metric, indexType: this.indexType, ivfTrainSize: this.ivfTrainSize } = this.config);
+    ({ metric: this.metric, indexType: this.indexType } = this.config);
+    this.trainSize = this.config.needsTraining ? this.config.trainSize : undefined;
+  }
+
+  /** @deprecated The old name of `trainSize`, from when only IVF was trained. */
+  get ivfTrainSize(): number | undefined {
+    return this.trainSize;
   }
 
   /**
@@ -136,9 +145,9 @@ export class ImageFaissStore extends SaveableVectorStore {
     return this.positions.size;
   }
 
-  /** True once an IVF index has been trained; always true for other index types. */
+  /** True once an index that needs training (IVF, PQ, SQ8...) has been trained; always true for the others. */
   get isTrained(): boolean {
-    return this.ivfTrainSize === undefined || (this.table?.isTrained ?? false);
+    return this.table?.isTrained ?? !this.config.needsTraining;
   }
 
   /**

@@ -1,31 +1,53 @@
 /**
  * The store's vectors (a `VectorTable`) and the faiss index over them, kept in step:
- * adding rows, training IVF once enough vectors exist, rebuilding from the live rows,
- * and searching, exactly over the table while an IVF index is still untrained.
+ * adding rows, training an index that needs it (IVF, PQ, OPQ, SQ8...) on a sample once
+ * enough vectors exist, rebuilding from the live rows, and searching: exactly over the
+ * table while the index is still untrained, and optionally re-scoring the index's
+ * candidates exactly against the table (`rerank`).
  * Positions here are table rows; which id each one holds is `PositionMap`'s business.
  */
 import type { Index } from "faiss-node";
-import { FaissIndex, ivfListCount, type DistanceMetric, type SearchTuning } from "./faiss_index.js";
+import { FaissIndex, type DistanceMetric, type FaissRuntime, type SearchTuning } from "./faiss_index.js";
+import { trainingNeeds, trainingSample } from "./index_training.js";
 import { VectorTable } from "./vector_table.js";
 
 /** How a store indexes its vectors: `ImageFaissStore`'s constructor options. */
 export interface IndexOptions {
   /** "cosine" (inner product on unit vectors) or "l2". Default: `"cosine"`. */
   metric?: DistanceMetric;
-  /** A faiss factory string: "Flat", "HNSW32", "IVF256,Flat", "IVF256,PQ32", ... Default: `"Flat"`. */
+  /**
+   * A faiss factory string. Tested: "Flat", "HNSW32", "IVF256,Flat", "SQ8", "SQfp16",
+   * "IVF256,PQ32", "OPQ32,IVF256,PQ32", "HNSW32,SQ8" (README: "Choosing an index"). Default: `"Flat"`.
+   */
   indexType?: string;
-  /** HNSW: candidates examined per search; higher is slower and more exact. Default: `128`. */
+  /** HNSW (also over SQ8/PQ, or as an IVF's quantizer): candidates examined per search; higher is slower and more exact. Default: `128`. */
   efSearch?: number;
-  /** HNSW: candidates examined per insertion; higher builds slower, better graphs. Default: `40`. */
+  /** HNSW: candidates examined per insertion; higher builds slower, better graphs. Applies to vectors added from then on. Default: `40`. */
   efConstruction?: number;
-  /** IVF lists probed per query. Default: `8`. */
+  /** IVF (also inside OPQ): lists probed per query. Default: `8`. */
   nprobe?: number;
   /**
-   * IVF only: vectors needed before the index is trained. Until then the store answers
-   * with exact search over its vectors, so results are always complete. Default: 39 × nlist
-   * (faiss' own minimum for good k-means).
+   * Index types that need training (IVF, PQ, OPQ, SQ8...): live vectors gathered before the
+   * index is trained, on a sample of at most this many of them. Until then the store answers
+   * with exact search over its vectors, so results are always complete. Default: from the
+   * type, 39 × nlist for IVF, 9,984 (39 × 256) for PQ and OPQ, 1,000 for SQ8, the largest
+   * of those that apply.
    */
+  trainSize?: number;
+  /** @deprecated The old name of `trainSize`, from when only IVF was trained. */
   ivfTrainSize?: number;
+  /**
+   * Candidates per query fetched from the index and re-scored exactly against the store's
+   * float32 vectors: `max(k, rerank)` of them. Scores returned are then exact. Worth it for
+   * compressed indexes (PQ, SQ8), whose own scores are approximate. Default: `0` (off).
+   */
+  rerank?: number;
+  /**
+   * OpenMP threads faiss uses for this store's adds, training and searches (with the addon
+   * our install script builds; faiss-node's prebuilt binary ignores it). Default: OpenMP's,
+   * all cores.
+   */
+  threads?: number;
 }
 
 /** The options resolved: defaults filled in and checked. */
@@ -33,25 +55,47 @@ export interface IndexConfig {
   metric: DistanceMetric;
   indexType: string;
   tuning: SearchTuning;
-  /** IVF only: live vectors needed before the index is trained; undefined for other types. */
-  ivfTrainSize: number | undefined;
+  /** Whether the factory string names a part that needs training (faiss has the final say). */
+  needsTraining: boolean;
+  /** Live vectors needed before an untrained index is trained, and the most it trains on. */
+  trainSize: number;
+  /** Candidates re-scored exactly per query; 0 = off. */
+  rerank: number;
+  runtime: FaissRuntime;
 }
 
-/** Fills in defaults and refuses a bad metric or IVF training size. */
+/** Fills in defaults and refuses a bad metric, training size, rerank or thread count. */
 export function resolveIndexOptions(options: IndexOptions): IndexConfig {
   const metric = options.metric ?? "cosine";
   if (metric !== "cosine" && metric !== "l2") {
     throw new TypeError(`Expected "cosine" or "l2" for metric but received ${JSON.stringify(options.metric)}`);
   }
   const indexType = (options.indexType ?? "Flat").trim();
-  const nlist = ivfListCount(indexType);
-  // 39 vectors per list: faiss' own minimum for good k-means.
-  const ivfTrainSize = nlist === undefined ? undefined : (options.ivfTrainSize ?? 39 * nlist);
-  if (nlist !== undefined && ivfTrainSize! < nlist) {
-    throw new RangeError(`ivfTrainSize (${ivfTrainSize}) must be at least the number of IVF lists (${nlist})`);
+  const needs = trainingNeeds(indexType);
+  const { trainSize: given, ivfTrainSize: alias } = options;
+  if (given !== undefined && alias !== undefined && given !== alias) {
+    throw new RangeError(
+      `Got trainSize ${given} and ivfTrainSize ${alias}: give trainSize only (ivfTrainSize is its old name)`,
+    );
   }
+  const trainSizeName = given === undefined && alias !== undefined ? "ivfTrainSize" : "trainSize";
+  const trainSize = checkCount(trainSizeName, given ?? alias, needs.defaultSize, 1);
+  if (trainSize < needs.minimum) {
+    throw new RangeError(`${trainSizeName} (${trainSize}) must be at least ${needs.minimumReason}`);
+  }
+  const rerank = checkCount("rerank", options.rerank, 0, 0);
+  const threads = options.threads === undefined ? undefined : checkCount("threads", options.threads, 1, 1);
   const tuning = pickTuning({ efSearch: 128, efConstruction: 40, nprobe: 8 }, options);
-  return { metric, indexType, tuning, ivfTrainSize };
+  return { metric, indexType, tuning, needsTraining: needs.needsTraining, trainSize, rerank, runtime: { threads } };
+}
+
+/** `value` (or `fallback` when undefined), refused unless it is a whole number >= `least`. */
+function checkCount(name: string, value: unknown, fallback: number, least: number): number {
+  const n = value ?? fallback;
+  if (typeof n !== "number" || !Number.isSafeInteger(n) || n < least) {
+    throw new RangeError(`Expected a whole number >= ${least} for ${name} but received ${JSON.stringify(value)}`);
+  }
+  return n;
 }
 
 /** `base` with the search parameters that `options` gives. */
@@ -116,7 +160,7 @@ export class IndexedTable {
 
   /** An empty table and index. An invalid index type is refused here, before anything is stored. */
   static async create(dimension: number, config: IndexConfig): Promise<IndexedTable> {
-    const index = await FaissIndex.create(dimension, config.indexType, config.metric, config.tuning);
+    const index = await FaissIndex.create(dimension, config.indexType, config.metric, config.tuning, config.runtime);
     return new IndexedTable(new VectorTable(dimension), index, config);
   }
 
@@ -124,7 +168,7 @@ export class IndexedTable {
    * Saved vectors with their saved faiss index (read in place from `indexFile`), or a
    * fresh index when none was saved (an empty or untrained one); rows the index lacks
    * are added. The search parameters saved in the index hold, except those `options` gives.
-   * An untrained IVF index stays so: the caller checks `readyToTrain`.
+   * An untrained index stays so: the caller checks `readyToTrain`.
    */
   static async restore(
     table: VectorTable,
@@ -132,13 +176,12 @@ export class IndexedTable {
     config: IndexConfig,
     options: Partial<SearchTuning>,
   ): Promise<IndexedTable> {
-    const { metric, indexType } = config;
-    const tuning = indexFile
-      ? pickTuning({ ...config.tuning, ...(await FaissIndex.savedTuning(indexFile)) }, options)
-      : config.tuning;
+    const { metric, indexType, runtime } = config;
     const index = indexFile
-      ? await FaissIndex.fromFile(indexFile, indexType, metric, tuning)
-      : await FaissIndex.create(table.dimension, indexType, metric, tuning);
+      ? await FaissIndex.fromFile(indexFile, indexType, metric, options, runtime)
+      : await FaissIndex.create(table.dimension, indexType, metric, config.tuning, runtime);
+    // Rebuilds keep what the loaded index holds (the saved parameters, or those given now).
+    const tuning = indexFile ? pickTuning(config.tuning, index.heldTuning) : config.tuning;
     if (index.isTrained) index.add(table.gather(range(index.size, table.size)), table.dimension);
     return new IndexedTable(table, index, { ...config, tuning });
   }
@@ -161,9 +204,9 @@ export class IndexedTable {
     return this.index.native;
   }
 
-  /** True when the index is an untrained IVF and `liveCount` vectors are enough to train it. */
+  /** True when the index is untrained and `liveCount` vectors are enough to train it. */
   readyToTrain(liveCount: number): boolean {
-    return !this.index.isTrained && liveCount >= (this.config.ivfTrainSize ?? Infinity);
+    return !this.index.isTrained && liveCount >= this.config.trainSize;
   }
 
   /** Appends packed rows (see `packRows`) and indexes them when the index is trained. Returns the first new position. */
@@ -179,17 +222,20 @@ export class IndexedTable {
 
   /**
    * A fresh table and index holding only the rows at `live` (old positions, in order),
-   * which become positions 0, 1, 2... An IVF index is trained first when they are
-   * enough, and otherwise stays untrained (searched exactly until then).
+   * which become positions 0, 1, 2... An index that needs training is trained first
+   * when they are enough, on a sample of `trainSize` of them, and otherwise stays
+   * untrained (searched exactly until then).
    */
   async rebuild(live: number[]): Promise<void> {
     const { dimension } = this.table;
     const rows = this.table.gather(live);
     const table = new VectorTable(dimension, Math.max(live.length, 1));
     table.append(rows);
-    const { metric, indexType, tuning, ivfTrainSize } = this.config;
-    let index = await FaissIndex.create(dimension, indexType, metric, tuning);
-    if (!index.isTrained && live.length >= (ivfTrainSize ?? Infinity)) index = await index.train(rows, dimension);
+    const { metric, indexType, tuning, trainSize, runtime } = this.config;
+    let index = await FaissIndex.create(dimension, indexType, metric, tuning, runtime);
+    if (!index.isTrained && live.length >= trainSize) {
+      index = await index.train(table.gather(trainingSample(live.length, trainSize)), dimension);
+    }
     if (index.isTrained) index.add(rows, dimension);
     this.table = table;
     this.index = index;
@@ -197,11 +243,16 @@ export class IndexedTable {
 
   /**
    * The `k` nearest positions to a query packed like the rows. faiss answers when it
-   * holds every row; otherwise (an untrained IVF index) the table is searched exactly,
-   * so results are complete from the first vector on.
+   * holds every row; otherwise (an untrained index) the table is searched exactly, so
+   * results are complete from the first vector on. With `rerank`, faiss' `max(k, rerank)`
+   * best candidates are re-scored exactly and the best `k` of them returned.
    */
   search(query: Float32Array, k: number): PositionHits {
-    if (this.index.isTrained && this.index.size === this.table.size) return this.index.search(query, k);
+    if (this.index.isTrained && this.index.size === this.table.size) {
+      const { rerank } = this.config;
+      if (rerank === 0) return this.index.search(query, k);
+      return this.rescored(query, this.index.search(query, Math.max(k, rerank)).positions, k);
+    }
     const { metric } = this.config;
     const scores = new Float32Array(this.table.size);
     for (let p = 0; p < this.table.size; p++) scores[p] = similarity(query, this.table.row(p), metric);
@@ -209,6 +260,19 @@ export class IndexedTable {
       .sort((a, b) => scores[b] - scores[a])
       .slice(0, k);
     return { positions: order, scores: order.map((p) => scores[p]) };
+  }
+
+  /** The best `k` of `candidates`, by their exact similarity to `query`. */
+  private rescored(query: Float32Array, candidates: number[], k: number): PositionHits {
+    const { dimension } = this.table;
+    const rows = this.table.gather(candidates);
+    const scores = candidates.map((_, i) =>
+      similarity(query, rows.subarray(i * dimension, (i + 1) * dimension), this.config.metric),
+    );
+    const order = range(0, candidates.length)
+      .sort((a, b) => scores[b] - scores[a])
+      .slice(0, k);
+    return { positions: order.map((i) => candidates[i]), scores: order.map((i) => scores[i]) };
   }
 
   /** The bytes of vectors.f32: every row, dead ones included. */
