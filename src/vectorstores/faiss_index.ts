@@ -24,7 +24,7 @@ import {
   type ReadAt,
   type SearchTuning,
 } from "./faiss_params.js";
-import { trainingNeeds } from "./index_training.js";
+import { factoryToBuild, trainingNeeds } from "./index_training.js";
 
 export type DistanceMetric = "cosine" | "l2";
 
@@ -69,7 +69,7 @@ export class FaissIndex {
     const metricType = metric === "cosine" ? faiss.MetricType.METRIC_INNER_PRODUCT : faiss.MetricType.METRIC_L2;
     let native: Index;
     try {
-      native = faiss.Index.fromFactory(dimension, factory, metricType);
+      native = faiss.Index.fromFactory(dimension, factoryToBuild(factory), metricType);
     } catch (error) {
       throw new Error(`Invalid faiss index type "${factory}": ${(error as Error).message.split("\n")[0]}`, {
         cause: error,
