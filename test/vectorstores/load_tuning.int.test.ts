@@ -1,6 +1,7 @@
 /**
  * Search parameters given to `load` (HNSW efSearch, IVF nprobe) reach faiss, while the
- * saved index file stays as it was: faiss reads a patched copy (faiss_index.ts).
+ * saved index file stays as it was: the addon sets them in memory after faiss reads the file
+ * in place (a prebuilt faiss-node reads a patched copy instead; faiss_index.ts).
  */
 import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
