@@ -72,12 +72,6 @@ export function factoryToBuild(factory: string): string {
   return factory.replace(/(^|,)(\s*PQ\d+(?:x\d+)?)(?=\s*(?:,|$))/gi, "$1$2np");
 }
 
-/** Number of IVF lists in a factory string, or undefined for index types without them. */
-export function ivfListCount(factory: string): number | undefined {
-  const match = /(?:^|,)\s*IVF(\d+)/i.exec(factory);
-  return match ? Number(match[1]) : undefined;
-}
-
 /**
  * `size` of the positions 0..count-1, drawn at random with a fixed seed (Floyd's method)
  * and sorted, or all of them when `size` >= `count`. Random rather than every n-th, so
