@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planIndexing } from "../../src/distributed/index_plan.js";
+import { planIndexing } from "../../src/indexer/index_plan.js";
 
 describe("planIndexing", () => {
   const plan = (files: { path: string; hash: string }[], stored: { hash: string; paths: string[] }[]) =>
