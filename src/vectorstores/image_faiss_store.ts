@@ -19,7 +19,7 @@ import {
 import { PositionMap } from "./position_map.js";
 import { readPythonFaissFolder } from "./python_interop.js";
 import { buildManifest, checkCompatible, type StoreManifest } from "./store_manifest.js";
-import { readStore, writeStore } from "./store_files.js";
+import { readStore, writeStore, type SavedDocument } from "./store_files.js";
 
 export { MANIFEST_FORMAT, MANIFEST_VERSION, type StoreManifest } from "./store_manifest.js";
 
@@ -267,7 +267,8 @@ export class ImageFaissStore extends SaveableVectorStore {
       await writeStore(directory, {
         manifest: buildManifest(this.embeddings, { dimension, metric, indexType, count: this.size }),
         positions: this.positions.toJSON(),
-        documents: [...this.documents].map(([id, { pageContent, metadata }]) => ({ id, pageContent, metadata })),
+        documents: savedDocuments(this.documents),
+        documentCount: this.documents.size,
         vectors: this.table?.vectorBytes() ?? Buffer.alloc(0),
         index: this.table?.indexBytes(),
       });
@@ -337,4 +338,9 @@ export class ImageFaissStore extends SaveableVectorStore {
     this.writes = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The documents as saved, one at a time. */
+function* savedDocuments(documents: Map<string, Document>): Iterable<SavedDocument> {
+  for (const [id, { pageContent, metadata }] of documents) yield { id, pageContent, metadata };
 }

@@ -18,13 +18,22 @@ const POINTER = "CURRENT";
 const VERSION_PREFIX = "v-";
 const STAGING_PREFIX = ".staging-";
 
+/** Writes one file at the path it is given, fsynced before it resolves: for contents too large to hold as one Buffer or string. */
+export type FileWriter = (path: string) => Promise<void>;
+
 /** Writes `files` as one new version of `directory`. Returns the version's folder name. */
-export async function writeVersion(directory: string, files: Record<string, Buffer | string>): Promise<string> {
+export async function writeVersion(
+  directory: string,
+  files: Record<string, Buffer | string | FileWriter>,
+): Promise<string> {
   await mkdir(directory, { recursive: true });
   const name = `${VERSION_PREFIX}${Date.now().toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}`;
   const staging = join(directory, `${STAGING_PREFIX}${name}`);
   await mkdir(staging);
-  for (const [file, content] of Object.entries(files)) await writeDurably(join(staging, file), content);
+  for (const [file, content] of Object.entries(files)) {
+    if (typeof content === "function") await content(join(staging, file));
+    else await writeDurably(join(staging, file), content);
+  }
   await fsyncDirectory(staging);
   await rename(staging, join(directory, name));
   await writeDurably(join(directory, `${POINTER}.tmp-${name}`), `${name}\n`);

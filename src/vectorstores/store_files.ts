@@ -3,34 +3,34 @@
  * `persistence.ts` makes the folders atomic and versioned; this file fills them:
  *
  *   manifest.json   how the vectors were made and indexed (store_manifest.ts)
- *   docstore.json   { positions: id or null per index position, documents: [{ id, pageContent, metadata }] }
+ *   docstore.jsonl  index position → id, and each id's Document, as JSON Lines (docstore_file.ts;
+ *                   stores saved before it have docstore.json, still read)
  *   vectors.f32     every row of the vector table, float32 little-endian, dead rows included
  *   faiss.index     the faiss index, only when it is trained and not empty
  */
-import { readFile, stat } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { readEntries, readLegacyEntries, writeEntries, type SavedDocument } from "./docstore_file.js";
 import type { StoreManifest } from "./store_manifest.js";
-import { currentVersion, readWholeFile, writeVersion } from "./persistence.js";
+import { currentVersion, readWholeFile, writeVersion, type FileWriter } from "./persistence.js";
 import { VectorTable } from "./vector_table.js";
 
 const MANIFEST_FILE = "manifest.json";
-const ENTRIES_FILE = "docstore.json";
+const ENTRIES_FILE = "docstore.jsonl";
+const LEGACY_ENTRIES_FILE = "docstore.json";
 const VECTORS_FILE = "vectors.f32";
 const INDEX_FILE = "faiss.index";
 
-/** One stored Document, as saved. */
-export interface SavedDocument {
-  id: string;
-  pageContent: string;
-  metadata: Record<string, unknown>;
-}
+export type { SavedDocument };
 
 /** Everything one saved version holds. */
 export interface StoreContents {
   manifest: StoreManifest;
   /** Index position → document id, null for a deleted position. */
   positions: (string | null)[];
-  documents: SavedDocument[];
+  /** Each live id's Document, `documentCount` in all: an iterable, so a save of millions builds no second array. */
+  documents: Iterable<SavedDocument>;
+  documentCount: number;
   vectors: Buffer;
   /** The serialised faiss index; omitted for an empty or untrained one. */
   index?: Buffer;
@@ -38,9 +38,9 @@ export interface StoreContents {
 
 /** Writes `contents` as a new version of `directory`, atomically (see `persistence.ts`). */
 export async function writeStore(directory: string, contents: StoreContents): Promise<void> {
-  const files: Record<string, Buffer | string> = {
+  const files: Record<string, Buffer | string | FileWriter> = {
     [MANIFEST_FILE]: JSON.stringify(contents.manifest, null, 2),
-    [ENTRIES_FILE]: JSON.stringify({ positions: contents.positions, documents: contents.documents }),
+    [ENTRIES_FILE]: (path) => writeEntries(path, contents.positions, contents.documents, contents.documentCount),
     [VECTORS_FILE]: contents.vectors,
   };
   if (contents.index) files[INDEX_FILE] = contents.index;
@@ -100,10 +100,9 @@ async function readVersion(
   const manifestFile = join(version, MANIFEST_FILE);
   const manifest = JSON.parse(await readFile(manifestFile, "utf8")) as StoreManifest;
   await check(manifest, manifestFile);
-  const { positions, documents } = JSON.parse(await readFile(join(version, ENTRIES_FILE), "utf8")) as {
-    positions: (string | null)[];
-    documents: SavedDocument[];
-  };
+  const { positions, documents } = (await exists(join(version, ENTRIES_FILE)))
+    ? await readEntries(join(version, ENTRIES_FILE))
+    : await readLegacyEntries(join(version, LEGACY_ENTRIES_FILE));
   const vectors = VectorTable.fromBuffer(manifest.dimension, await readWholeFile(join(version, VECTORS_FILE)));
   return { manifest, positions, documents, vectors, indexFile: await savedIndexFile(version) };
 }
@@ -123,4 +122,11 @@ async function savedIndexFile(version: string): Promise<string | undefined> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT" && manifestStillThere) return undefined;
     throw error;
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }

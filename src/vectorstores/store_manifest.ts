@@ -11,7 +11,8 @@ import { IncompatibleIndexError } from "../errors.js";
 import type { DistanceMetric } from "./faiss_index.js";
 
 export const MANIFEST_FORMAT = "langchain-image-embeddings/faiss-store";
-export const MANIFEST_VERSION = 1;
+/** 2: entries in docstore.jsonl (1 had docstore.json, still read); a library that knows only 1 refuses 2 by name. */
+export const MANIFEST_VERSION = 2;
 
 /** What `save` records about how an index was built; `load` refuses a mismatch. */
 export interface StoreManifest {
