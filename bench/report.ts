@@ -494,7 +494,7 @@ function distributedSection(d: any, out: string[]) {
     `**Measured on a loaded machine**: the ${cores} cores were shared with other engineers' builds and tests while this ran`,
     `(\`uptime\` at the start, after the indexing runs, and at the end: ${load.map((l: string) => `"${l.replace(/^.*load average/, "load average")}"`).join("; ")};`,
     "each contender's load averages when it ended are in the raw results).",
-    "The ratios come from runs interleaved in the same minutes; absolute rates would be higher on an idle machine.",
+    "The indexing ratios come from runs interleaved in the same minutes; absolute rates would be higher on an idle machine.",
     "Reproduce: `npm run bench -- --only distributed` (add `--pgvector-vectors 30000` for a shorter pgvector run).",
     "",
     `### Indexing ${images} web images (640×480) through the queue, fp32 \`bench-vit-b32\`, batches of 16, ${runs.inProcess.length === 1 ? "one repetition (indicative only)" : `${runs.inProcess.length} interleaved repetitions`}`,
@@ -509,9 +509,11 @@ function distributedSection(d: any, out: string[]) {
   );
   layouts.forEach((l: any, i: number) => {
     const q = runs.queued[i];
-    const overhead = median(q.map((x: any, rep: number) => perBatch(x) - perBatch(runs.inProcess[rep])));
+    // Only one worker process does the in-process work batch after batch; with more, the difference is the layout's.
+    const overhead =
+      l.workers === 1 ? median(q.map((x: any, rep: number) => perBatch(x) - perBatch(runs.inProcess[rep]))) : undefined;
     out.push(
-      `| queue, ${name(l)} | ${round(median(q.map(rate)), 1)} | ${i === 0 ? "–" : `${round(ratio(q, one, rate), 2)}×`} | ${round(median(q.map(perBatch)), 2)} s | ${round(overhead * 1000, 0)} ms (${round((100 * overhead) / median(runs.inProcess.map(perBatch)), 0)}%) | ${round(median(q.map((x: any) => x.workerCpuSeconds / x.images)), 3)} | ${Math.round(median(q.map((x: any) => Math.max(...x.workersPeakRssMb))))} MB |`,
+      `| queue, ${name(l)} | ${round(median(q.map(rate)), 1)} | ${i === 0 ? "–" : `${round(ratio(q, one, rate), 2)}×`} | ${round(median(q.map(perBatch)), 2)} s | ${overhead === undefined ? "–" : `${round(overhead * 1000, 0)} ms (${round((100 * overhead) / median(runs.inProcess.map(perBatch)), 0)}%)`} | ${q.every((x: any) => x.workerCpuSecondsCountsWarmUp === false) ? round(median(q.map((x: any) => x.workerCpuSeconds / x.images)), 3) : "– (counted the model load)"} | ${Math.round(median(q.map((x: any) => Math.max(...x.workersPeakRssMb))))} MB |`,
     );
   });
   const warmed = runs.queued.flat().every((x: any) => x.warmUpBatchesPerWorker.every((n: number) => n > 0));
@@ -520,7 +522,8 @@ function distributedSection(d: any, out: string[]) {
     `Ratios are medians of per-repetition ratios. Every worker ${warmed ? "had" : "did **not** always have"} its model loaded before the timed run.`,
     "The queue's cost per batch covers the coordinator's hashing and planning, the round trips through Redis, a second",
     "read and hash of each file by the worker (it checks the content is still the one queued), and the wait for the",
-    "completion event. Batches per worker in the multi-process runs: " +
+    "completion event; it is measured with one worker process, which does the batches one after another as the",
+    "in-process run does. Batches per worker in the multi-process runs: " +
       runs.queued
         .slice(1)
         .flat()
@@ -550,7 +553,8 @@ function distributedSection(d: any, out: string[]) {
       `### pgvector (PGlite) against FAISS HNSW, ${v.count.toLocaleString("en")} clustered 512-d vectors, k = 10, ${v.queries} queries one at a time`,
       "",
       "The same vectors (bench/stats.ts `clusteredUnitVectors`, 1,000 groups) and queries in both; recall@10 against an",
-      `exact scan (faiss IndexFlatIP). ef_search ${v.efSearch} in both; each index with its store's defaults.`,
+      `exact scan (faiss IndexFlatIP). ef_search ${v.efSearch} in both; each index with its store's defaults. FAISS runs first,`,
+      "then pgvector, in one process: not interleaved, so on a loaded machine their ratio carries the load's swings too.",
       "",
       "| store | index | insert, vectors/s | index build | p50 | p99 | recall@10 | on disk |",
       "|---|---|---|---|---|---|---|---|",
@@ -564,6 +568,13 @@ function distributedSection(d: any, out: string[]) {
         (p.usedHnswIndex
           ? `Every plan used the HNSW index${p.forcedIndex ? " (sequential scans were turned off for these queries: at this size the planner may prefer one)" : ""}.`
           : "**The planner did not use the HNSW index for every query**: these figures are partly a sequential scan."),
+      ...(v.count < 100_000
+        ? [
+            `Measured at ${v.count.toLocaleString("en")} vectors, not 100,000: on this machine PGlite inserted ${Math.round(p.insertPerSecond)} rows/s and built the graph in ${round(p.buildSeconds, 0)} s, ` +
+              "so 100,000 (a build that grows faster than linearly) would not fit a run of a quarter of an hour. " +
+              "`npm run bench -- --only distributed` measures 100,000 (the default without `--quick`).",
+          ]
+        : []),
       `Load averages when this part ended: ${v.loadAverage ? v.loadAverage.map((x: number) => round(x, 1)).join(", ") : "not recorded"}.`,
       "pgvector's insert writes rows with their Documents through `addVectors` (INSERT … ON CONFLICT, 500 rows a statement)",
       "into PGlite, a single-user Postgres compiled to WASM in another process, reached over the wire protocol: one",

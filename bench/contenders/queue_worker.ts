@@ -17,7 +17,9 @@ const worker = await startIndexWorker({
   embeddings: { threads: args.threads },
   onBatch: (info) => {
     batches++;
-    process.stdout.write(`BATCH ${JSON.stringify(info)}\n`);
+    // CPU so far, so that the orchestrator can leave the model load and warm-up out.
+    const cpu = process.cpuUsage(cpuBefore);
+    process.stdout.write(`BATCH ${JSON.stringify({ ...info, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
   },
   onError: (error) => process.stderr.write(`worker error: ${error.message}\n`),
 });

@@ -26,7 +26,7 @@ const args = readArgs<{
 
 interface WorkerProcess {
   child: ChildProcess;
-  batches: { seconds: number; stored: number }[];
+  batches: { seconds: number; stored: number; cpuSeconds: number }[];
   result: Promise<Record<string, number>>;
 }
 
@@ -61,6 +61,7 @@ try {
   const warm = await indexFoldersQueued([args.warmDir], { ...options, batchSize: 1 });
   if (warm.failed > 0) throw new Error(`warm-up failed: ${JSON.stringify(warm.failures)}`);
   const warmed = workers.map((w) => w.batches.length);
+  const warmUpCpu = workers.map((w) => w.batches.at(-1)?.cpuSeconds ?? 0);
   for (const w of workers) w.batches = [];
 
   const run = await measure(() => indexFoldersQueued([args.timedDir], { ...options, batchSize: args.batchSize }));
@@ -81,7 +82,9 @@ try {
     warmUpBatchesPerWorker: warmed,
     batchesPerWorker: workers.map((w) => w.batches.length),
     workerBatchSecondsTotal: batchSeconds.reduce((a, b) => a + b, 0),
-    workerCpuSeconds: results.reduce((s, r) => s + r.cpuSeconds, 0),
+    // Of the timed run only: each worker's CPU at the end less its CPU after its last warm-up batch.
+    workerCpuSeconds: results.reduce((s, r, i) => s + r.cpuSeconds - warmUpCpu[i], 0),
+    workerCpuSecondsCountsWarmUp: false,
     coordinatorCpuSeconds: run.cpuSeconds,
     workersPeakRssMb: results.map((r) => r.peakRssMb),
   });
