@@ -252,8 +252,9 @@ function batchesOf(items: BatchItem[], size: number): BatchItem[][] {
 /**
  * Adds the jobs with `addBulk`; a job id already in the queue is not added again. A job
  * left failed by an earlier run is removed first, so that this run tries it again.
+ * Exported for the benchmark that measures Redis memory per batch (bench/contenders/redis_memory.ts).
  */
-async function addJobs(
+export async function addJobs(
   queue: import("bullmq").Queue<BatchJobData, BatchJobResult>,
   jobs: BatchJobData[],
   attempts: number,
