@@ -64,6 +64,15 @@ async function main() {
     "Bytes per vector are the saved faiss index file over the vector count (the store's own float32 copy, `vectors.f32`,",
     "is 2,048 bytes per vector on top, in RAM unless `vectorsOnDisk`).",
     "",
+    "Reproduce (one command per table; results in .cache/bench/scale-*.json, then `npx tsx bench/scale_report.ts`):",
+    "",
+    "```sh",
+    "npx tsx bench/scale.ts table --count 1000000 --vectors-on-disk   # index types: bytes/vector, recall, p50",
+    "npx tsx bench/scale.ts efc --count 100000 --ef-construction 40,80,160",
+    "npx tsx bench/scale.ts threads --count 100000 --threads 1,2",
+    'npx tsx bench/scale.ts cost --counts 100000,1000000,10000000 --index "OPQ64,IVF{nlist},PQ64" --nprobe 32 --rerank 200 --vectors-on-disk',
+    "```",
+    "",
   ];
   const machineOf = [
     table && Object.values(table.rows)[0],
