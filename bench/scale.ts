@@ -89,6 +89,11 @@ function spec(count: number) {
   };
 }
 const RESULTS = flags.results!;
+/** This command line, as the report prints it to reproduce a table. */
+const COMMAND = [
+  "npx tsx bench/scale.ts",
+  ...process.argv.slice(2).map((a) => (/^[\w.,=/:{}-]+$/.test(a) ? a : `"${a}"`)),
+].join(" ");
 const common = (): Pick<RunConfig, "keep" | "reuse" | "heapMb" | "batchSeconds" | "resultsDir"> => ({
   resultsDir: RESULTS,
   keep: flags.keep,
@@ -159,7 +164,7 @@ async function table() {
       searches: searchSettings(lists).map(loadOptions),
       ...common(),
     });
-    await writeJson(file, { count, rows });
+    await writeJson(file, { count, command: COMMAND, rows });
   }
 }
 
@@ -182,7 +187,7 @@ async function efc() {
         ...common(),
       }),
     );
-    await writeJson(join(RESULTS, "scale-efc.json"), { count, indexType, runs });
+    await writeJson(join(RESULTS, "scale-efc.json"), { count, indexType, command: COMMAND, runs });
   }
 }
 
@@ -205,7 +210,7 @@ async function threads() {
         ...common(),
       }),
     );
-    await writeJson(join(RESULTS, "scale-threads.json"), { count, indexType, runs });
+    await writeJson(join(RESULTS, "scale-threads.json"), { count, indexType, command: COMMAND, runs });
   }
 }
 
@@ -231,7 +236,7 @@ async function cost() {
       }).map(loadOptions),
       ...common(),
     });
-    await writeJson(file, { index: factory, runs });
+    await writeJson(file, { index: factory, command: COMMAND, runs });
   }
 }
 

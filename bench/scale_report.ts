@@ -40,12 +40,18 @@ const untrained = (r: RunResult) => (r.build.trained ? "" : " (never trained: se
 
 async function main() {
   const dir = flags.results!;
-  const table = await readJson<{ count: number; rows: Record<string, RunResult> }>(join(dir, "scale-table.json"));
-  const efc = await readJson<{ count: number; indexType: string; runs: RunResult[] }>(join(dir, "scale-efc.json"));
-  const threads = await readJson<{ count: number; indexType: string; runs: RunResult[] }>(
+  const table = await readJson<{ count: number; command: string; rows: Record<string, RunResult> }>(
+    join(dir, "scale-table.json"),
+  );
+  const efc = await readJson<{ count: number; indexType: string; command: string; runs: RunResult[] }>(
+    join(dir, "scale-efc.json"),
+  );
+  const threads = await readJson<{ count: number; indexType: string; command: string; runs: RunResult[] }>(
     join(dir, "scale-threads.json"),
   );
-  const cost = await readJson<{ index: string; runs: Record<string, RunResult> }>(join(dir, "scale-cost.json"));
+  const cost = await readJson<{ index: string; command: string; runs: Record<string, RunResult> }>(
+    join(dir, "scale-cost.json"),
+  );
   // Configurations that failed are listed under the tables, not measured in them.
   const failed: RunResult[] = [];
   const ok = (r: RunResult) => (r.error ? (failed.push(r), false) : true);
@@ -94,7 +100,7 @@ async function main() {
     out.push(
       `### Index types at ${n(table.count)} vectors`,
       "",
-      `Reproduce: \`npx tsx bench/scale.ts table --count ${table.count}\` (add \`--vectors-on-disk\` to keep the store's copy on disk).`,
+      `Reproduce: \`${table.command}\` (the last command that wrote this table; rows it did not run are kept from earlier ones).`,
       "",
       "| index | search setting | bytes/vector | recall@10 | p50 | p99 | build | add rate | peak RSS | load | RSS after load |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
@@ -102,7 +108,7 @@ async function main() {
     for (const [name, r] of Object.entries(table.rows)) {
       for (const s of r.searches)
         out.push(
-          `| ${name} (\`${r.build.indexType}\`)${untrained(r)} | ${setting(s.loadOptions)} | ${round(r.build.indexBytesPerVector, 1)} | ${round(s.recallAt10, 3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${round(r.build.buildSeconds, 1)} s | ${perSecond(r.build.addPerSecond)} | ${mb(r.build.rss.peakVmHwmMb)} | ${round(s.loadSeconds, 1)} s | ${mb(s.rss.afterLoadMb)} |`,
+          `| ${name} (\`${r.build.indexType}\`)${untrained(r)} | ${setting(s.loadOptions)} | ${round(r.build.indexBytesPerVector, 1)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${round(r.build.buildSeconds, 1)} s | ${perSecond(r.build.addPerSecond)} | ${mb(r.build.rss.peakVmHwmMb)} | ${round(s.loadSeconds, 1)} s | ${mb(s.rss.afterLoadMb)} |`,
         );
     }
     out.push("");
@@ -112,7 +118,7 @@ async function main() {
     out.push(
       `### ${efc.indexType}: efConstruction against recall and latency (${n(efc.count)} vectors)`,
       "",
-      `Reproduce: \`npx tsx bench/scale.ts efc --count ${efc.count} --ef-construction ${efc.runs.map((r) => r.buildOptions.efConstruction).join(",")}\`.`,
+      `Reproduce: \`${efc.command}\`.`,
       "",
       "| efConstruction | build | efSearch | recall@10 | p50 | p99 |",
       "|---|---|---|---|---|---|",
@@ -120,7 +126,7 @@ async function main() {
     for (const r of efc.runs)
       for (const s of r.searches)
         out.push(
-          `| ${r.buildOptions.efConstruction} | ${round(r.build.buildSeconds, 1)} s | ${s.loadOptions.efSearch ?? "saved"} | ${round(s.recallAt10, 3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} |`,
+          `| ${r.buildOptions.efConstruction} | ${round(r.build.buildSeconds, 1)} s | ${s.loadOptions.efSearch ?? "saved"} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} |`,
         );
     out.push("");
   }
@@ -129,7 +135,7 @@ async function main() {
     out.push(
       `### ${threads.indexType}: faiss threads (OpenMP) for the build and batch search (${n(threads.count)} vectors)`,
       "",
-      `Reproduce: \`npx tsx bench/scale.ts threads --count ${threads.count}\`. The build and a batch of all queries in one`,
+      `Reproduce: \`${threads.command}\`. The build and a batch of all queries in one`,
       "call run with `threads` (and OMP_NUM_THREADS) set to each count; single queries go through the store.",
       "",
       "| threads | build | add rate | add per CPU-second | efSearch | batch queries/s | single-query p50 | recall@10 |",
@@ -138,7 +144,7 @@ async function main() {
     for (const r of threads.runs)
       for (const s of r.searches)
         out.push(
-          `| ${r.threads} | ${round(r.build.buildSeconds, 1)} s | ${perSecond(r.build.addPerSecond)} | ${perSecond(r.build.addPerCpuSecond)} | ${s.loadOptions.efSearch ?? "saved"} | ${perSecond(s.batch?.queriesPerSecond)} | ${ms(s.p50Ms)} | ${round(s.recallAt10, 3)} |`,
+          `| ${r.threads} | ${round(r.build.buildSeconds, 1)} s | ${perSecond(r.build.addPerSecond)} | ${perSecond(r.build.addPerCpuSecond)} | ${s.loadOptions.efSearch ?? "saved"} | ${perSecond(s.batch?.queriesPerSecond)} | ${ms(s.p50Ms)} | ${s.recallAt10.toFixed(3)} |`,
         );
     out.push("");
   }
@@ -150,7 +156,7 @@ async function main() {
       `### Cost as work grows: \`${cost.index}\``,
       "",
       `Reproduce: \`npx tsx bench/scale.ts cost --counts ${runs.map((r) => r.spec.count).join(",")} --index "${cost.index}"` +
-        `${cliSettings(first.searches[0].loadOptions)}\`. The plot's p50 is the first search setting's.`,
+        `${cliSettings(first.searches[0].loadOptions)}\` (the last run: \`${cost.command}\`). The plot's p50 is the first search setting's.`,
       "",
       "![Peak RSS, add rate and p50 at each size](scale-cost.svg)",
       "",
@@ -160,7 +166,7 @@ async function main() {
     for (const r of runs) {
       const s = r.searches[0];
       out.push(
-        `| ${n(r.spec.count)} | \`${r.build.indexType}\`${untrained(r)} | ${mb(r.build.rss.peakVmHwmMb)} | ${mb(s.rss.afterLoadMb)} | ${perSecond(r.build.addPerSecond)} | ${round(r.build.buildSeconds, 1)} s | ${round(r.build.indexBytesPerVector, 1)} | ${setting(s.loadOptions)} | ${round(s.recallAt10, 3)} | ${ms(s.p50Ms)} | ${round(s.loadSeconds, 1)} s |`,
+        `| ${n(r.spec.count)} | \`${r.build.indexType}\`${untrained(r)} | ${mb(r.build.rss.peakVmHwmMb)} | ${mb(s.rss.afterLoadMb)} | ${perSecond(r.build.addPerSecond)} | ${round(r.build.buildSeconds, 1)} s | ${round(r.build.indexBytesPerVector, 1)} | ${setting(s.loadOptions)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${round(s.loadSeconds, 1)} s |`,
       );
     }
     out.push("");
