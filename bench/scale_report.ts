@@ -102,13 +102,13 @@ async function main() {
       "",
       `Reproduce: \`${table.command}\` (the last command that wrote this table; rows it did not run are kept from earlier ones).`,
       "",
-      "| index | search setting | bytes/vector | recall@10 | p50 | p99 | build | add rate | peak RSS | load | RSS after load |",
+      "| index | search setting | bytes/vector | recall@10 | p50 | p99 | build (training) | add rate | peak RSS | load | RSS after load |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
     );
     for (const [name, r] of Object.entries(table.rows)) {
       for (const s of r.searches)
         out.push(
-          `| ${name} (\`${r.build.indexType}\`)${untrained(r)} | ${setting(s.loadOptions)} | ${round(r.build.indexBytesPerVector, 1)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${round(r.build.buildSeconds, 1)} s | ${perSecond(r.build.addPerSecond)} | ${mb(r.build.rss.peakVmHwmMb)} | ${round(s.loadSeconds, 1)} s | ${mb(s.rss.afterLoadMb)} |`,
+          `| ${name} (\`${r.build.indexType}\`)${untrained(r)} | ${setting(s.loadOptions)} | ${round(r.build.indexBytesPerVector, 1)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${round(r.build.buildSeconds, 1)} s${r.build.trainSeconds === undefined ? "" : ` (${round(r.build.trainSeconds, 1)} s)`} | ${perSecond(r.build.addPerSecond)} | ${mb(r.build.rss.peakVmHwmMb)} | ${round(s.loadSeconds, 1)} s | ${mb(s.rss.afterLoadMb)} |`,
         );
     }
     out.push("");

@@ -123,6 +123,11 @@ report({
   steadyAddPerSecond: steadyVectors > 0 && addSeconds > 0 ? steadyVectors / addSeconds : undefined,
   steadyAddPerCpuSecond: steadyVectors > 0 && addCpuSeconds > 0 ? steadyVectors / addCpuSeconds : undefined,
   trainingCall,
+  /** The training call less what adding its gathered vectors costs at the steady rate: training alone, about. */
+  trainSeconds:
+    trainingCall && steadyVectors > 0 && addSeconds > 0
+      ? Math.max(0, trainingCall.seconds - trainingCall.afterVectors / (steadyVectors / addSeconds))
+      : trainingCall?.seconds,
   generateSeconds,
   generateCpuSeconds,
   groundTruthSeconds: truthSeconds,

@@ -91,6 +91,8 @@ describe("bench/scale.ts", () => {
     // 1,500 vectors are reached in the second chunk of 1,000: that call trained and added the first 2,000.
     expect(run.build.trainingCall.afterVectors).toBe(2000);
     expect(run.build.steadyAddPerSecond).toBeGreaterThan(0);
+    expect(run.build.trainSeconds).toBeGreaterThanOrEqual(0);
+    expect(run.build.trainSeconds).toBeLessThanOrEqual(run.build.trainingCall.seconds);
     const [all, one] = run.searches;
     expect(all.loadOptions).toEqual({ nprobe: 16 });
     expect(all.recallAt10).toBe(1); // every list probed: exact
