@@ -123,7 +123,7 @@ describe("ImageFaissStore persistence", () => {
       name: "IncompatibleIndexError",
       field: "version",
       saved: 99,
-      current: 1,
+      current: 2, // the newest this version reads (2: vectors in vectors/ files)
     });
     await writeFile(manifestFile, JSON.stringify({ ...saved, format: "something-else" }));
     await expect(ImageFaissStore.load(target, embeddings)).rejects.toThrow(
