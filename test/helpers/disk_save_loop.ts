@@ -1,0 +1,22 @@
+/**
+ * Child process for the kill-during-save test of `vectorsOnDisk`: resumes the store in
+ * argv[2] (or starts one), then plays rounds (disk_store_rounds.ts) and saves after each,
+ * printing "saving <round>" and "saved <round>".
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { ImageFaissStore } from "../../src/index.js";
+import { applyRound, lastRound } from "./disk_store_rounds.js";
+import { noEmbeddings } from "./vectors.js";
+
+const [directory, indexType] = process.argv.slice(2);
+const options = { indexType, ivfTrainSize: 500, vectorsOnDisk: true };
+const store = existsSync(join(directory, "CURRENT"))
+  ? await ImageFaissStore.load(directory, noEmbeddings, options)
+  : new ImageFaissStore(noEmbeddings, { ...options, vectorsDir: `${directory}-scratch` });
+for (let round = lastRound(store) + 1; ; round++) {
+  await applyRound(store, round);
+  process.stdout.write(`saving ${round}\n`);
+  await store.save(directory);
+  process.stdout.write(`saved ${round}\n`);
+}
