@@ -28,6 +28,7 @@ import {
 import { copyFile, link, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve, sep } from "node:path";
 import { createScratchFolder, newVectorFileName, removeScratchFolder, vectorsFolder } from "./vector_files.js";
+import { fsyncDirectory } from "./persistence.js";
 import { SLICE_ROWS, type VectorTable, type VectorsToSave } from "./vector_table.js";
 
 interface Segment {
@@ -187,7 +188,7 @@ export class DiskVectorTable implements VectorTable {
       fsyncSync(segment.fd);
       segment.dirty = false;
     }
-    syncFolder(target);
+    await fsyncDirectory(target);
     this.home = resolve(directory);
     if (this.scratchFolder && !this.segments.some((s) => s.path.startsWith(this.scratchFolder + sep))) {
       removeScratchFolder(this.scratchFolder);
@@ -262,11 +263,7 @@ export class DiskVectorTable implements VectorTable {
     const fd = openSync(destination, "wx");
     try {
       const start = this.starts[this.segments.indexOf(segment)];
-      let written = 0;
-      for (const rows of this.slices(start, start + segment.rows)) {
-        writeFully(fd, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), written);
-        written += rows.byteLength;
-      }
+      this.copyRows(start, start + segment.rows, fd);
     } finally {
       closeSync(fd);
     }
@@ -292,12 +289,9 @@ export class DiskVectorTable implements VectorTable {
     const start = this.starts[from];
     const path = join(target, newVectorFileName());
     const fd = openSync(path, "wx+");
-    let written = 0;
+    let written: number;
     try {
-      for (const rows of this.slices(start, this.rows)) {
-        writeFully(fd, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), written);
-        written += rows.byteLength;
-      }
+      written = this.copyRows(start, this.rows, fd);
     } catch (error) {
       closeQuietly(fd);
       throw error;
@@ -309,6 +303,16 @@ export class DiskVectorTable implements VectorTable {
     this.starts.splice(from);
     this.rows = start;
     this.adopt({ path, fd, rows: written / this.rowBytes, owned: true, dirty: true });
+  }
+
+  /** Writes rows `start`..`end - 1` to the start of the file `fd`; returns the bytes written. */
+  private copyRows(start: number, end: number, fd: number): number {
+    let written = 0;
+    for (const rows of this.slices(start, end)) {
+      writeFully(fd, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength), written);
+      written += rows.byteLength;
+    }
+    return written;
   }
 
   /** Opens a new file for appends: in the store folder once saved, in the scratch folder before. */
@@ -377,16 +381,6 @@ function readFully(segment: Segment, bytes: Uint8Array, offset: number): void {
 
 function writeFully(fd: number, bytes: Uint8Array, offset: number): void {
   for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, offset + done);
-}
-
-/** fsyncs a folder, so the names of new files in it survive a power loss. */
-function syncFolder(path: string): void {
-  const fd = openSync(path, constants.O_RDONLY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function closeQuietly(fd: number): void {
