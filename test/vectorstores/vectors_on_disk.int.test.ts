@@ -222,6 +222,68 @@ describe("vectorsOnDisk", () => {
     );
   });
 
+  /** Starts the child that plays rounds into `target`; resolves once its output matches `until`. */
+  function startLoop(target: string, indexType: string, until: RegExp, mode?: string) {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "test/helpers/disk_save_loop.ts"), target, indexType, ...(mode ? [mode] : [])],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let output = "";
+    const reached = new Promise<void>((resolve) =>
+      child.stdout.on("data", (chunk: Buffer) => {
+        output += chunk.toString();
+        if (until.test(output)) resolve();
+      }),
+    );
+    const kill = async () => {
+      child.kill("SIGKILL");
+      await new Promise((resolve) => child.once("exit", resolve));
+    };
+    return { reached, kill, output: () => output };
+  }
+
+  async function expectRound(target: string, round: number): Promise<void> {
+    const loaded = await ImageFaissStore.load(target, noEmbeddings, { vectorsOnDisk: true });
+    expect(lastRound(loaded)).toBe(round);
+    expect(
+      loaded
+        .entries()
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual([...expectedAfter(round).keys()].sort());
+  }
+
+  it("ignores rows appended after the last save by a killed run, and the next run goes on from the save", async () => {
+    const target = join(dir, "killed-after-add");
+    const first = startLoop(target, "Flat", /saved 1\n/);
+    await first.reached;
+    await first.kill();
+    const round = Number([...first.output().matchAll(/saved (\d+)/g)].at(-1)![1]);
+    const manifest = async () =>
+      JSON.parse(
+        await readFile(join(target, (await readFile(join(target, "CURRENT"), "utf8")).trim(), "manifest.json"), "utf8"),
+      );
+    const saved = (await manifest()).vectorFiles as { file: string; rows: number }[];
+
+    const unsaved = startLoop(target, "Flat", /added \d+\n/, "unsaved");
+    await unsaved.reached;
+    await unsaved.kill();
+    // The killed run wrote its rows to a file of its own, which no version refers to.
+    const files = await readdir(join(target, "vectors"));
+    const orphan = files.find((f) => !saved.some((s) => s.file === f))!;
+    expect((await stat(join(target, "vectors", orphan))).size).toBeGreaterThanOrEqual(2_000 * 64 * 4);
+    expect((await manifest()).vectorFiles).toEqual(saved);
+    await expectRound(target, round);
+
+    const next = startLoop(target, "Flat", new RegExp(`saved ${round + 1}\\n`));
+    await next.reached;
+    await next.kill();
+    const after = Number([...next.output().matchAll(/saved (\d+)/g)].at(-1)![1]);
+    await expectRound(target, after);
+    expect(await readdir(join(target, "vectors"))).not.toContain(orphan); // removed by that run's save
+  }, 120_000);
+
   for (const indexType of ["Flat", "HNSW16"]) {
     it(`a run killed with SIGKILL mid-add or mid-save leaves the last saved contents (${indexType})`, async () => {
       const target = join(dir, `killed-${indexType}`);
