@@ -1,5 +1,5 @@
 /** DiskVectorTable against MemoryVectorTable: the same rows through row, gather and slices, across files, saves and rebuilds. */
-import { readdir, stat, truncate } from "node:fs/promises";
+import { readdir, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DiskVectorTable } from "../../src/vectorstores/disk_vector_table.js";
@@ -93,6 +93,23 @@ describe("DiskVectorTable", () => {
     const rebuilt = await reader.select([0, 5, 399, 400, 429, 7]);
     expect(rebuilt.gather(range(0, 6))).toEqual(memory.gather([0, 5, 399, 400, 429, 7]));
     reader.retire(rebuilt);
+  });
+
+  it("writes a file anew from its open descriptor when another writer removed it", async () => {
+    const store = join(dir, "store-d");
+    const table = DiskVectorTable.create(DIM, join(dir, "scratch-d"));
+    const memory = new MemoryVectorTable(DIM);
+    const rows = randomRows(64, 21);
+    table.append(rows);
+    memory.append(rows);
+    const [saved] = ((await table.prepareSave(store)) as { files: { file: string }[] }).files;
+    await rm(join(store, "vectors", saved.file));
+    const [again] = ((await table.prepareSave(store)) as { files: { file: string; rows: number }[] }).files;
+    expect(again.file).not.toBe(saved.file);
+    expect(again.rows).toBe(64);
+    expect((await stat(join(store, "vectors", again.file))).size).toBe(64 * DIM * 4);
+    expectSameRows(table, memory, 6);
+    table.close();
   });
 
   it("merges its newest files when a store has many, and refuses a file shorter than the saved count", async () => {
