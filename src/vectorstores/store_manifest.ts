@@ -13,12 +13,14 @@ import type { VectorFileRef } from "./vector_table.js";
 
 export const MANIFEST_FORMAT = "langchain-image-embeddings/faiss-store";
 /**
- * The newest manifest version this library reads and writes. Version 2 keeps the vectors
- * in `vectors/` files listed in `vectorFiles` (a store with `vectorsOnDisk`); version 1, in
- * the version folder's `vectors.f32`. Stores that need no version 2 are saved as 1, so
- * earlier releases still open them.
+ * The newest manifest version this library reads and writes. Version 3 keeps the vectors
+ * in `vectors/` files listed in `vectorFiles` (a store with `vectorsOnDisk`), which a
+ * library that knows only earlier versions refuses by name; version 1 keeps them in the
+ * version folder's `vectors.f32`. (Version 2, entries in docstore.jsonl, comes with the
+ * docstream branch.) A save that needs no `vectorFiles` keeps the earlier version, so
+ * earlier releases still open it.
  */
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
 /** What `save` records about how an index was built; `load` refuses a mismatch. */
 export interface StoreManifest {
@@ -44,9 +46,9 @@ export interface StoreManifest {
   /** Live entries (deleted ones excluded). */
   count: number;
   /**
-   * Version 2: the files of `<store>/vectors/` holding the vector rows, in position order,
+   * Version 3: the files of `<store>/vectors/` holding the vector rows, in position order,
    * with the rows of each that this version holds (later rows, of an unsaved append, are
-   * ignored). Absent in version 1, whose rows are the version folder's `vectors.f32`.
+   * ignored). Absent before version 3, whose rows are the version folder's `vectors.f32`.
    */
   vectorFiles?: VectorFileRef[];
   savedAt: string;
@@ -60,7 +62,7 @@ export function buildManifest(
   const image = embeddings instanceof ImageEmbeddings ? embeddings : undefined;
   return {
     format: MANIFEST_FORMAT,
-    version: index.vectorFiles ? 2 : 1,
+    version: index.vectorFiles ? MANIFEST_VERSION : 1,
     model: image ? modelIdentity(image.model) : null,
     dtype: image?.dtype ?? null,
     dimension: index.dimension,

@@ -3,7 +3,13 @@ import { spawn } from "node:child_process";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageEmbeddings, ImageFaissStore, IncompatibleIndexError, MANIFEST_FORMAT } from "../../src/index.js";
+import {
+  ImageEmbeddings,
+  ImageFaissStore,
+  IncompatibleIndexError,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+} from "../../src/index.js";
 import { ROOT, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { rng } from "../helpers/shapes.js";
 import { clusteredVectors, documentsFor, noEmbeddings } from "../helpers/vectors.js";
@@ -123,7 +129,7 @@ describe("ImageFaissStore persistence", () => {
       name: "IncompatibleIndexError",
       field: "version",
       saved: 99,
-      current: 2, // the newest this version reads (2: vectors in vectors/ files)
+      current: MANIFEST_VERSION,
     });
     await writeFile(manifestFile, JSON.stringify({ ...saved, format: "something-else" }));
     await expect(ImageFaissStore.load(target, embeddings)).rejects.toThrow(

@@ -9,7 +9,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Document } from "@langchain/core/documents";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageEmbeddings, ImageFaissStore, MultimodalRetriever } from "../../src/index.js";
+import { ImageEmbeddings, ImageFaissStore, MANIFEST_VERSION, MultimodalRetriever } from "../../src/index.js";
 import { duplicateGroups } from "../../src/indexer/search.js";
 import { ROOT, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { rng } from "../helpers/shapes.js";
@@ -136,7 +136,7 @@ describe("vectorsOnDisk", () => {
     const version = async () => join(target, (await readFile(join(target, "CURRENT"), "utf8")).trim());
     const manifest = async () => JSON.parse(await readFile(join(await version(), "manifest.json"), "utf8"));
     const first = await manifest();
-    expect(first).toMatchObject({ version: 2, count: 300, vectorFiles: [{ rows: 300 }] });
+    expect(first).toMatchObject({ version: MANIFEST_VERSION, count: 300, vectorFiles: [{ rows: 300 }] });
     expect(await readdir(await version())).not.toContain("vectors.f32");
     const file = join(target, "vectors", first.vectorFiles[0].file);
     const before = await stat(file);
