@@ -6,15 +6,16 @@
  *
  *   npm run bench                      # everything (the first run builds HNSW32 over 1M vectors: 93 minutes on 2 cores with faiss's generic kernels)
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
- *   npm run bench -- --only indexing,text,search,clustered,bulk,training,memory,serve,pool
+ *   npm run bench -- --only indexing,text,search,clustered,bulk,training,memory,serve,pool,distributed
  *   npm run bench -- --only search --vectors 100000   # search over these sizes only
+ *   npm run bench -- --only distributed --pgvector-vectors 30000   # pgvector against FAISS at this size (default 100,000)
  * Each run first measures this machine's fp32 FMA peak (bench/ceiling/fma_peak.c) for "fraction of ceiling".
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { physicalCoreCount } from "../src/models/cpu_cores.js";
 import { benchImages, IMAGE_SIZES, type ImageSize } from "./images.js";
@@ -25,10 +26,26 @@ const CACHE = join(ROOT, ".cache/bench");
 const BENCH_MODEL = join(ROOT, ".cache/models/bench-vit-b32");
 const TINY_CLIP = join(ROOT, "test/fixtures/models/tiny-clip");
 const PYTHON = join(ROOT, ".venv/bin/python");
-const SECTIONS = ["indexing", "text", "search", "clustered", "bulk", "training", "memory", "serve", "pool"] as const;
+const SECTIONS = [
+  "indexing",
+  "text",
+  "search",
+  "clustered",
+  "bulk",
+  "training",
+  "memory",
+  "serve",
+  "pool",
+  "distributed",
+] as const;
 
 const { values: options } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, only: { type: "string" }, vectors: { type: "string" } },
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    vectors: { type: "string" },
+    "pgvector-vectors": { type: "string" },
+  },
 });
 const quick = options.quick!;
 const only = new Set(options.only ? options.only.split(",") : SECTIONS);
@@ -42,6 +59,7 @@ const plan = quick
       clusteredCounts: [100_000],
       bulk: 20_000,
       memory: [500, 1000, 1500],
+      pgvector: 10_000,
     }
   : {
       reps: 3,
@@ -52,10 +70,12 @@ const plan = quick
       clusteredCounts: [100_000],
       bulk: 100_000,
       memory: [1000, 3000, 5000],
+      pgvector: 100_000,
     };
 
 // --vectors 100000 searches only the sizes given (building HNSW32 over 1M vectors took 93 minutes here, generic kernels).
 if (options.vectors) plan.searchCounts = plan.clusteredCounts = options.vectors.split(",").map(Number);
+if (options["pgvector-vectors"]) plan.pgvector = Number(options["pgvector-vectors"]);
 
 type Result = Record<string, any>;
 
@@ -279,6 +299,82 @@ async function serve(report: Report) {
   );
 }
 
+/**
+ * Beyond one machine (issue 16): indexing through the BullMQ queue with 1 worker process
+ * against as many as there are cores (the same threads in all), the queue's cost per
+ * batch against the same work in one process, Redis memory per batch, and pgvector
+ * (PGlite) against FAISS HNSW at `plan.pgvector` vectors. Redis and PGlite are started by
+ * each contender (test/helpers), on loopback.
+ */
+async function distributed(report: Report) {
+  const cores = physicalCoreCount();
+  const count = plan.web;
+  const load = [uptime()];
+  // Copies, so that each folder holds only its own images: the warm-up loads the model in every worker.
+  const paths = await benchImages(CACHE, "web", count + 2 * cores);
+  const timedDir = join(CACHE, "distributed/timed");
+  const warmDir = join(CACHE, "distributed/warm");
+  for (const [dir, files] of [
+    [timedDir, paths.slice(0, count)],
+    [warmDir, paths.slice(count)],
+  ] as const) {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    for (const file of files) await copyFile(file, join(dir, basename(file)));
+  }
+  const layouts = [
+    { workers: 1, threads: cores },
+    { workers: cores, threads: 1 },
+  ];
+  const common = { model: BENCH_MODEL, timedDir, warmDir, batchSize: 16 };
+  const runs = { inProcess: [] as Result[], queued: layouts.map(() => [] as Result[]) };
+  for (let rep = 0; rep < plan.reps; rep++) {
+    console.log(`distributed indexing, repetition ${rep + 1}/${plan.reps}`);
+    runs.inProcess.push(
+      child(tsx("in_process_index.ts"), { ...common, threads: cores }, `in process, ${cores} threads, pgvector`),
+    );
+    layouts.forEach(({ workers, threads }, i) =>
+      runs.queued[i].push(
+        child(
+          tsx("queued_index.ts"),
+          { ...common, workers, threads, batchSeconds: 4 },
+          `queue, ${workers} worker process(es) × ${threads} thread(s)`,
+        ),
+      ),
+    );
+  }
+  load.push(uptime());
+  console.log("Redis memory per batch job");
+  const redisMemory = child(
+    tsx("redis_memory.ts"),
+    { batches: 2000, batchSize: 16, pathLength: 48, model: "/srv/models/clip-vit-base-patch32" },
+    "2,000 batches of 16",
+  );
+  console.log(`pgvector (PGlite) against FAISS HNSW32, ${plan.pgvector} clustered vectors`);
+  const vectorStores = child(
+    tsx("pgvector_vs_faiss.ts"),
+    {
+      model: BENCH_MODEL,
+      count: plan.pgvector,
+      queries: quick ? 100 : 200,
+      exactQueries: 10,
+      explainQueries: 20,
+      efSearch: 128,
+      chunk: 1000,
+      maintenanceWorkMem: "1GB",
+      forceIndex: true,
+    },
+    `pgvector and FAISS, ${plan.pgvector} vectors`,
+  );
+  load.push(uptime());
+  report.distributed = { cores, images: count, layouts, runs, redisMemory, vectorStores, load };
+}
+
+/** `uptime`'s line: how loaded the shared machine was. */
+function uptime(): string {
+  return execFileSync("uptime", { encoding: "utf8" }).trim();
+}
+
 function machine(): Report["machine"] {
   // Read from node_modules directly: some packages do not export their package.json.
   const version = (pkg: string) =>
@@ -357,7 +453,7 @@ async function main() {
     quick,
     date: new Date().toISOString().slice(0, 10),
   };
-  const sections = { indexing, text, search, clustered, bulk, training, memory, serve, pool };
+  const sections = { indexing, text, search, clustered, bulk, training, memory, serve, pool, distributed };
   for (const name of SECTIONS) {
     if (!only.has(name)) continue;
     if (name === "search") for (const count of plan.searchCounts) delete report.search[count];

@@ -97,14 +97,8 @@ export {
   type ImageSearchToolOptions,
   type ImageSearchToolResult,
 } from "./tools/image_search_tool.js";
-export {
-  indexFolders,
-  type IndexFoldersOptions,
-  type IndexSummary,
-  type IndexCounts,
-  type IndexProgress,
-  type IndexFailure,
-} from "./indexer/folder_indexer.js";
+export { indexFolders, type IndexFoldersOptions } from "./indexer/folder_indexer.js";
+export type { IndexSummary, IndexCounts, IndexProgress, IndexFailure } from "./indexer/index_summary.js";
 export { indexFoldersQueued, type QueuedIndexOptions, type QueuedIndexSummary } from "./distributed/queued_indexer.js";
 export { startIndexWorker, type IndexWorker, type IndexWorkerOptions } from "./distributed/index_worker.js";
 export type { BatchItem, BatchJobData, BatchJobResult } from "./distributed/batch_jobs.js";

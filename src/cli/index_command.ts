@@ -4,7 +4,7 @@ import { stat } from "node:fs/promises";
 import { isAbsolute } from "node:path";
 import { Command, Option } from "commander";
 import type { ModelDtype } from "../models/model_source.js";
-import type { IndexSummary } from "../indexer/folder_indexer.js";
+import type { IndexSummary } from "../indexer/index_summary.js";
 import { formatDuration, indexProgressReporter } from "./progress.js";
 import { runQueuedIndex, type QueuedIndexCommandOptions } from "./queued_index.js";
 import { queueNameOption, queueOption, storeOption, tableOption } from "./store_options.js";

@@ -4,7 +4,7 @@
  * that a log file gets readable lines instead of carriage returns and escape codes.
  */
 import cliProgress from "cli-progress";
-import type { IndexProgress } from "../indexer/folder_indexer.js";
+import type { IndexProgress } from "../indexer/index_summary.js";
 
 export interface Progress {
   update(done: number): void;

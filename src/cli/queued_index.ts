@@ -20,7 +20,7 @@ export interface QueuedIndexCommandOptions {
 export async function runQueuedIndex(
   dirs: string[],
   options: QueuedIndexCommandOptions,
-  describe: (summary: import("../indexer/folder_indexer.js").IndexSummary) => string,
+  describe: (summary: import("../indexer/index_summary.js").IndexSummary) => string,
 ): Promise<void> {
   if (!options.queue || !options.store) {
     throw new Error(

@@ -4,7 +4,7 @@
  * adds nothing.
  */
 import { createHash } from "node:crypto";
-import type { IndexFailure } from "../indexer/folder_indexer.js";
+import type { IndexFailure } from "../indexer/index_summary.js";
 
 /** The queue's name in Redis. Default for coordinators and workers alike. */
 export const DEFAULT_QUEUE_NAME = "image-embeddings";

@@ -1,7 +1,7 @@
 /** SHA-256 of many files' bytes, a few read at a time; unreadable files are reported, not thrown. */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import type { IndexFailure } from "../indexer/folder_indexer.js";
+import type { IndexFailure } from "../indexer/index_summary.js";
 
 /** Files read at once: enough to keep a disk (or a network mount) busy. */
 const PARALLEL_READS = 16;

@@ -19,7 +19,7 @@ import { readFile } from "node:fs/promises";
 import { Document } from "@langchain/core/documents";
 import type { Job } from "bullmq";
 import { ImageEmbeddings, type ImageEmbeddingsParams } from "../embeddings/image_embeddings.js";
-import type { IndexFailure } from "../indexer/folder_indexer.js";
+import type { IndexFailure } from "../indexer/index_summary.js";
 import type { ModelDtype } from "../models/model_source.js";
 import { loadBullmq } from "../utils/imports.js";
 import { withPaths } from "../vectorstores/image_paths.js";

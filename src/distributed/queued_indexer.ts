@@ -19,7 +19,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Job, QueueEvents } from "bullmq";
 import { ImageEmbeddings } from "../embeddings/image_embeddings.js";
-import type { IndexCounts, IndexFailure, IndexProgress, IndexSummary } from "../indexer/folder_indexer.js";
+import type { IndexCounts, IndexFailure, IndexProgress, IndexSummary } from "../indexer/index_summary.js";
 import { findImageFiles, isInside } from "../indexer/walk.js";
 import type { ModelDtype } from "../models/model_source.js";
 import { loadBullmq } from "../utils/imports.js";
@@ -35,7 +35,7 @@ import {
 } from "./batch_jobs.js";
 import { takeCoordinatorLease, type CoordinatorLease } from "./coordinator_lock.js";
 import { hashFiles } from "./hash_files.js";
-import { planIndexing } from "./index_plan.js";
+import { planIndexing } from "../indexer/index_plan.js";
 import { checkQueueConnection, redactQueueUrl } from "./queue_connection.js";
 
 export interface QueuedIndexOptions {
@@ -252,8 +252,9 @@ function batchesOf(items: BatchItem[], size: number): BatchItem[][] {
 /**
  * Adds the jobs with `addBulk`; a job id already in the queue is not added again. A job
  * left failed by an earlier run is removed first, so that this run tries it again.
+ * Exported for the benchmark that measures Redis memory per batch (bench/contenders/redis_memory.ts).
  */
-async function addJobs(
+export async function addJobs(
   queue: import("bullmq").Queue<BatchJobData, BatchJobResult>,
   jobs: BatchJobData[],
   attempts: number,

@@ -6,28 +6,32 @@
  *   metadata lists every path holding those bytes (`paths`, sorted; `source` is the
  *   first). A copy or a rename costs no embedding.
  * - **Incremental.** A file whose size and mtime match the stat cache (`state.ts`) is
- *   not read. Otherwise it is hashed: a known hash only records the path; an unknown
- *   one is embedded. Paths under the walked folders that are gone are removed, and an
- *   entry that has lost all its paths is deleted.
- * - **Durable.** After every batch the store is saved (atomically, see
- *   `vectorstores/persistence.ts`), then the stat cache. A kill loses at most the
- *   batch in flight, and the next run resumes: files already in the store are found
- *   by their hash and not embedded again.
+ *   not read. Otherwise it is read and hashed, a batch at a time, and the batch is
+ *   planned by `index_plan.ts` (the planner the queued path uses too): a known hash
+ *   only records the path; an unknown one is embedded. Paths under the walked folders
+ *   that are gone are removed (`planRemovals`, after all batches, so that a moved file
+ *   finds its old entry), and an entry that has lost all its paths is deleted.
+ * - **Durable.** After every batch (or every `saveIntervalSeconds`) the store is saved,
+ *   then the stat cache (`index_checkpoint.ts`). A kill loses at most the work since the
+ *   last save, and the next run resumes: files already in the store are found by their
+ *   hash and not embedded again. Each file is read once: the bytes hashed are the bytes
+ *   embedded.
  * - **A bad file never stops the run.** It is reported with its reason; if it was
  *   indexed before, its old entry is dropped (the index no longer matches the file).
  */
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { Document } from "@langchain/core/documents";
 import { chunkArray } from "@langchain/core/utils/chunk_array";
 import type { ImageEmbeddings } from "../embeddings/image_embeddings.js";
-import type { ImageFaissStore } from "../vectorstores/image_faiss_store.js";
-import { lockIndex } from "./lock.js";
 import { DEFAULT_INDEX_DIR } from "./defaults.js";
-import { pathsOf, withPaths } from "../vectorstores/image_paths.js";
+import { IndexCheckpoint, type IndexedFile } from "./index_checkpoint.js";
+import { IndexEntries } from "./index_entries.js";
+import { planChanges, planRemovals, type PathChange, type RemovalScope } from "./index_plan.js";
+import type { IndexCounts, IndexFailure, IndexProgress, IndexSummary } from "./index_summary.js";
+import { lockIndex } from "./lock.js";
 import { openImageIndex, type OpenIndexOptions } from "./open_index.js";
-import { isFresh, readState, writeState } from "./state.js";
+import { isFresh, readState } from "./state.js";
 import { findImageFiles, isInside, type FoundFile } from "./walk.js";
 
 export interface IndexFoldersOptions extends Omit<OpenIndexOptions, "create"> {
@@ -52,55 +56,8 @@ export interface IndexFoldersOptions extends Omit<OpenIndexOptions, "create"> {
   onProgress?: (progress: IndexProgress) => void;
 }
 
-export interface IndexCounts {
-  /** Paths indexed for the first time. */
-  added: number;
-  /** Indexed paths whose content changed. */
-  updated: number;
-  /** Indexed paths that are gone (deleted, or now excluded). */
-  removed: number;
-  /** Indexed paths with the same content as before. */
-  unchanged: number;
-  /** Files (or folders) that could not be indexed; see `failures`. */
-  failed: number;
-}
-
-export interface IndexProgress extends IndexCounts {
-  phase: "scanned" | "indexing" | "done";
-  /** Image files found by the walk. */
-  found: number;
-  /** Files that must be read this run (new, changed, or not seen unchanged since their last write). */
-  total: number;
-  /** Of `total`, how many are done. */
-  done: number;
-}
-
-export interface IndexFailure {
-  path: string;
-  reason: string;
-  /** `ImageInputError` code (CORRUPT_IMAGE, UNSUPPORTED_FORMAT, TOO_LARGE, ...) or a file system error code. */
-  code?: string;
-}
-
-export interface IndexSummary extends IndexCounts {
-  /** Absolute path of the index folder. */
-  indexDir: string;
-  model: string;
-  /** Image files found by the walk. */
-  found: number;
-  /** Entries (distinct contents) in the index afterwards. */
-  entries: number;
-  failures: IndexFailure[];
-  /** True when `signal` stopped the run early; run again to finish. */
-  interrupted: boolean;
-  seconds: number;
-}
-
-interface Outcome {
-  file: FoundFile;
-  hash: string;
-  kind: "added" | "updated" | "unchanged";
-  checkedAt: number;
+interface Outcome extends IndexedFile {
+  kind: PathChange | "unchanged";
 }
 
 /**
@@ -129,20 +86,23 @@ export async function indexFolders(roots: string[], options: IndexFoldersOptions
       );
     }
     const batchSize = options.batchSize ?? embeddings.batchSize;
-    const run = new IndexRun(
-      store,
-      indexDir,
-      roots.map((r) => resolve(r)),
-    );
-    const counts = run.counts;
-    const walk = await findImageFiles(run.roots, { exclude: options.exclude, skip: [indexDir] });
-    for (const problem of walk.problems) run.fail(problem.path, problem.reason);
-    run.protect(walk.problems.map((p) => p.path));
-
+    const absoluteRoots = roots.map((r) => resolve(r));
+    const walk = await findImageFiles(absoluteRoots, { exclude: options.exclude, skip: [indexDir] });
+    const scope: RemovalScope = {
+      isUnderRoots: (path) => absoluteRoots.some((root) => isInside(path, root)),
+      // Paths under unreadable folders are never treated as deleted.
+      isProtected: (path) => walk.problems.some((problem) => isInside(path, problem.path)),
+    };
     const state = await readState(indexDir);
+    const checkpoint = new IndexCheckpoint(store, indexDir, state, options.saveIntervalSeconds ?? 0);
+    const entries = new IndexEntries(store.entries(), (id, document) => checkpoint.entryChanged(id, document));
+    const run = new IndexRun(entries, checkpoint);
+    const counts = run.counts;
+    for (const problem of walk.problems) run.fail(problem.path, problem.reason);
+
     const toRead: FoundFile[] = [];
     for (const file of walk.files) {
-      const owner = run.ownerOf(file.path);
+      const owner = entries.ownerOf(file.path);
       const cached = state.get(file.path);
       if (owner !== undefined && isFresh(cached, file.size, file.mtimeMs) && cached.hash === owner) counts.unchanged++;
       else toRead.push(file);
@@ -152,49 +112,30 @@ export async function indexFolders(roots: string[], options: IndexFoldersOptions
       options.onProgress?.({ phase, found: walk.files.length, total: toRead.length, done, ...counts });
     report("scanned");
 
-    // Saved work: the store first, then the stat cache for the files it now covers.
-    const saveInterval = (options.saveIntervalSeconds ?? 0) * 1000;
-    let lastSave = performance.now();
-    let unsaved: { batch: FoundFile[]; outcomes: Outcome[] }[] = [];
-    const checkpoint = async () => {
-      await run.commit();
-      for (const { batch, outcomes } of unsaved) {
-        const good = new Set(outcomes.map((o) => o.file));
-        for (const o of outcomes)
-          state.set(o.file.path, { size: o.file.size, mtimeMs: o.file.mtimeMs, hash: o.hash, checkedAt: o.checkedAt });
-        for (const file of batch) if (!good.has(file)) state.delete(file.path);
-      }
-      if (unsaved.length > 0) await writeState(indexDir, state);
-      unsaved = [];
-      lastSave = performance.now();
-    };
-
     let interrupted = false;
     for (const batch of chunkArray(toRead, batchSize)) {
       if (options.signal?.aborted) {
         interrupted = true;
         break;
       }
-      const outcomes = await run.indexBatch(batch, embeddings);
-      for (const o of outcomes) counts[o.kind]++;
-      unsaved.push({ batch, outcomes });
-      if (performance.now() - lastSave >= saveInterval) await checkpoint();
+      await run.indexBatch(batch, embeddings);
+      await checkpoint.saveIfDue();
       done += batch.length;
       report("indexing");
     }
-    await checkpoint();
+    await checkpoint.save();
 
     if (!interrupted && !options.signal?.aborted) {
       const found = new Set(walk.files.map((f) => f.path));
-      const removed = run.removeMissing(found);
+      const removed = planRemovals(entries.paths(), found, scope);
+      for (const path of removed) entries.detach(path);
       counts.removed += removed.length;
-      // A new index is saved even when empty, so that later commands find it.
-      await run.commit({ deleteOrphans: true, save: manifest === undefined });
-      let pruned = removed.length > 0;
-      for (const path of state.keys()) {
-        if (!found.has(path) && run.isUnderRoots(path) && !run.isProtected(path)) pruned = state.delete(path) || pruned;
-      }
-      if (pruned) await writeState(indexDir, state);
+      await checkpoint.finish({
+        orphans: entries.orphans(),
+        removedPaths: planRemovals(state.keys(), found, scope),
+        // A new index is saved even when empty, so that later commands find it.
+        saveEmpty: manifest === undefined,
+      });
     } else {
       interrupted = true;
     }
@@ -214,185 +155,91 @@ export async function indexFolders(roots: string[], options: IndexFoldersOptions
   }
 }
 
-/** The bookkeeping of one indexing run: which path belongs to which entry, and what changed. */
+/** One run's batches: read, plan (`planChanges`), embed, and apply to the entries; with the counts and failures. */
 class IndexRun {
   readonly counts: IndexCounts = { added: 0, updated: 0, removed: 0, unchanged: 0, failed: 0 };
   readonly failures: IndexFailure[] = [];
-  /** Entries managed by the indexer (those with a `paths` list), by id. */
-  private readonly documents = new Map<string, Document>();
-  private readonly owners = new Map<string, string>();
-  /** Entries whose Document changed since the last commit, and vectors of new entries. */
-  private readonly dirty = new Set<string>();
-  private readonly newVectors = new Map<string, number[]>();
-  private protectedFolders: string[] = [];
-  private savedOnce = false;
 
   constructor(
-    private readonly store: ImageFaissStore,
-    private readonly indexDir: string,
-    readonly roots: string[],
-  ) {
-    for (const { id, document } of store.entries()) {
-      const paths = pathsOf(document);
-      if (!paths) continue;
-      this.documents.set(id, document);
-      for (const path of paths) this.owners.set(path, id);
-    }
-  }
-
-  ownerOf(path: string): string | undefined {
-    return this.owners.get(path);
-  }
-
-  isUnderRoots(path: string): boolean {
-    return this.roots.some((root) => isInside(path, root));
-  }
-
-  /** Paths under these (unreadable) folders are never treated as deleted. */
-  protect(folders: string[]): void {
-    this.protectedFolders = folders;
-  }
-
-  isProtected(path: string): boolean {
-    return this.protectedFolders.some((folder) => isInside(path, folder));
-  }
+    private readonly entries: IndexEntries,
+    private readonly checkpoint: IndexCheckpoint,
+  ) {}
 
   fail(path: string, reason: string, code?: string): void {
     this.failures.push(code ? { path, reason, code } : { path, reason });
     this.counts.failed++;
   }
 
-  /** Reads, hashes and (when the content is new) embeds one batch. Returns what happened to each good file. */
-  async indexBatch(batch: FoundFile[], embeddings: Pick<ImageEmbeddings, "embedImagesSettled">): Promise<Outcome[]> {
-    const read = await Promise.all(
-      batch.map(async (file) => {
-        try {
-          const bytes = await readFile(file.path);
-          return { file, bytes, hash: createHash("sha256").update(bytes).digest("hex"), checkedAt: Date.now() };
-        } catch (error) {
-          return { file, error: error as NodeJS.ErrnoException };
-        }
-      }),
-    );
-    const outcomes: Outcome[] = [];
-    const toEmbed = new Map<string, { bytes: Buffer; files: { file: FoundFile; checkedAt: number }[] }>();
-    for (const r of read) {
-      const previous = this.owners.get(r.file.path);
-      if (r.error) {
-        this.fail(r.file.path, r.error.message, r.error.code);
-        if (previous !== undefined) this.detach(r.file.path, previous);
-        continue;
-      }
-      if (previous === r.hash) {
-        outcomes.push({ file: r.file, hash: r.hash, kind: "unchanged", checkedAt: r.checkedAt });
-      } else if (this.documents.has(r.hash)) {
-        if (previous !== undefined) this.detach(r.file.path, previous);
-        this.attach(r.file.path, r.hash);
-        outcomes.push({
-          file: r.file,
-          hash: r.hash,
-          kind: previous === undefined ? "added" : "updated",
-          checkedAt: r.checkedAt,
-        });
-      } else {
-        const group = toEmbed.get(r.hash) ?? { bytes: r.bytes!, files: [] };
-        group.files.push({ file: r.file, checkedAt: r.checkedAt });
-        toEmbed.set(r.hash, group);
-      }
-    }
-    if (toEmbed.size === 0) return outcomes;
-
-    const groups = [...toEmbed];
-    const results = await embeddings.embedImagesSettled(groups.map(([, g]) => g.bytes));
-    results.forEach((result, i) => {
-      const [hash, group] = groups[i];
-      for (const { file, checkedAt } of group.files) {
-        const previous = this.owners.get(file.path);
-        if (previous !== undefined) this.detach(file.path, previous);
-        if (result.error) {
-          this.fail(file.path, result.error.reason, result.error.code);
-          continue;
-        }
-        if (!this.documents.has(hash)) {
-          const { width, height, format } = result.image!;
-          this.documents.set(hash, imageDocument(hash, [], { width, height, format }));
-          this.newVectors.set(hash, result.embedding!);
-        }
-        this.attach(file.path, hash);
-        outcomes.push({ file, hash, kind: previous === undefined ? "added" : "updated", checkedAt });
-      }
-    });
-    return outcomes;
-  }
-
-  /** Detaches every indexed path under the roots that the walk did not find. Returns those paths. */
-  removeMissing(found: Set<string>): string[] {
-    const gone = [...this.owners].filter(
-      ([path]) => !found.has(path) && this.isUnderRoots(path) && !this.isProtected(path),
-    );
-    for (const [path, id] of gone) this.detach(path, id);
-    return gone.map(([path]) => path);
-  }
-
   /**
-   * Writes the changed entries to the store and saves it. An entry left with no path
-   * is kept (with an empty `paths`) until `deleteOrphans`, so that content moved
-   * to a file in a later batch is not embedded again.
+   * Reads and hashes one batch, embeds its new contents, and records the outcome of
+   * each file. A file that cannot be read or embedded is reported, and its path taken
+   * off its old entry (the index no longer matches the file).
    */
-  async commit({ deleteOrphans = false, save = false } = {}): Promise<void> {
-    const orphans = deleteOrphans
-      ? [...this.documents].filter(([, d]) => pathsOf(d)!.length === 0).map(([id]) => id)
-      : [];
-    const changed = [...this.dirty].filter((id) => !orphans.includes(id));
-    if (changed.length === 0 && orphans.length === 0 && !(save && !this.savedOnce)) return;
-    const stored = await this.store.getVectorsById(changed);
-    const vectors = changed.map((id, i) => this.newVectors.get(id) ?? stored[i]!);
-    if (changed.length > 0) {
-      await this.store.addVectors(
-        vectors,
-        changed.map((id) => this.documents.get(id)!),
-        { ids: changed },
-      );
+  async indexBatch(batch: FoundFile[], embeddings: Pick<ImageEmbeddings, "embedImagesSettled">): Promise<void> {
+    const read = new Map<string, ReadFile>();
+    for (const r of await readFiles(batch)) {
+      if ("error" in r) {
+        this.fail(r.file.path, r.error.message, r.error.code);
+        this.entries.detach(r.file.path);
+      } else {
+        read.set(r.file.path, r);
+      }
     }
-    if (orphans.length > 0) {
-      // Every orphan was saved by an earlier commit, except content embedded and
-      // orphaned within one batch, which never reached the store.
-      const known = await this.store.getVectorsById(orphans);
-      const ids = orphans.filter((_, i) => known[i] !== undefined);
-      if (ids.length > 0) await this.store.delete({ ids });
+    const plan = planChanges({
+      files: [...read.values()].map((r) => ({ path: r.file.path, hash: r.hash })),
+      storedHashOf: (path) => this.entries.ownerOf(path),
+      isKnown: (hash) => this.entries.has(hash),
+    });
+    const outcomes: Outcome[] = [];
+    const record = (path: string, kind: Outcome["kind"]) => {
+      const { file, hash, checkedAt } = read.get(path)!;
+      outcomes.push({ file, hash, checkedAt, kind });
+    };
+    for (const path of plan.unchanged) record(path, "unchanged");
+    for (const path of plan.detach) this.entries.detach(path);
+    for (const { hash, path, kind } of plan.attach) {
+      this.entries.attach(path, hash);
+      record(path, kind);
     }
-    for (const id of orphans) this.documents.delete(id);
-    this.dirty.clear();
-    this.newVectors.clear();
-    await this.store.save(this.indexDir);
-    this.savedOnce = true;
-  }
-
-  private attach(path: string, id: string): void {
-    const document = this.documents.get(id)!;
-    this.documents.set(id, withPaths(document, [...pathsOf(document)!, path]));
-    this.owners.set(path, id);
-    this.dirty.add(id);
-  }
-
-  private detach(path: string, id: string): void {
-    const document = this.documents.get(id);
-    if (document)
-      this.documents.set(
-        id,
-        withPaths(
-          document,
-          pathsOf(document)!.filter((p) => p !== path),
-        ),
-      );
-    if (this.owners.get(path) === id) this.owners.delete(path);
-    this.dirty.add(id);
+    if (plan.embed.length > 0) {
+      const kinds = new Map(plan.embedKinds);
+      const results = await embeddings.embedImagesSettled(plan.embed.map((item) => read.get(item.paths[0])!.bytes));
+      results.forEach((result, i) => {
+        const { hash, paths } = plan.embed[i];
+        for (const path of paths) {
+          if (result.error) {
+            this.fail(path, result.error.reason, result.error.code);
+            continue;
+          }
+          if (!this.entries.has(hash)) {
+            const { width, height, format } = result.image!;
+            this.entries.create(hash, { width, height, format });
+            this.checkpoint.entryEmbedded(hash, result.embedding!);
+          }
+          this.entries.attach(path, hash);
+          record(path, kinds.get(path)!);
+        }
+      });
+    }
+    for (const o of outcomes) this.counts[o.kind]++;
+    this.checkpoint.batchDone(batch, outcomes);
   }
 }
 
-function imageDocument(id: string, paths: string[], info: { width: number; height: number; format: string }): Document {
-  return withPaths(
-    new Document({ id, pageContent: "", metadata: { modality: "image", contentHash: id, ...info } }),
-    paths,
+interface ReadFile extends IndexedFile {
+  bytes: Buffer;
+}
+
+/** Reads and hashes the files of a batch, all at once; a file that cannot be read comes back with its error. */
+function readFiles(batch: FoundFile[]): Promise<(ReadFile | { file: FoundFile; error: NodeJS.ErrnoException })[]> {
+  return Promise.all(
+    batch.map(async (file) => {
+      try {
+        const bytes = await readFile(file.path);
+        return { file, bytes, hash: createHash("sha256").update(bytes).digest("hex"), checkedAt: Date.now() };
+      } catch (error) {
+        return { file, error: error as NodeJS.ErrnoException };
+      }
+    }),
   );
 }

@@ -11,6 +11,7 @@ import { MultimodalRetriever } from "../retrievers/multimodal_retriever.js";
 import type { MultimodalQuery } from "../retrievers/query.js";
 import type { ImageFaissStore } from "../vectorstores/image_faiss_store.js";
 import { DEFAULT_DUPLICATE_THRESHOLD } from "./defaults.js";
+import { uuidFromContentHash } from "../vectorstores/image_documents.js";
 import { pathsOf } from "../vectorstores/image_paths.js";
 
 export interface SearchHit {
@@ -18,7 +19,10 @@ export interface SearchHit {
   rank: number;
   /** Cosine similarity to the query (higher is better). */
   score: number;
-  /** The entry's id: the SHA-256 of the image's bytes for entries made by the folder indexer. */
+  /**
+   * The entry's id: the SHA-256 of the image's bytes for entries made by the folder indexer,
+   * in a FAISS folder and in pgvector alike (where the row's uuid is made from it).
+   */
   id: string;
   /** The first path holding this content (or the entry's source). */
   path: string;
@@ -136,10 +140,21 @@ function toHit(document: DocumentInterface, score: number, rank: number): Search
   return {
     rank,
     score,
-    id: document.id ?? "",
+    id: entryId(document),
     path: paths[0] ?? document.pageContent,
     paths,
     ...(typeof width === "number" ? { width } : {}),
     ...(typeof height === "number" ? { height } : {}),
   };
+}
+
+/**
+ * The id a hit reports: the content hash for a pgvector row keyed by the UUID made from
+ * it, so that every store gives the same id for the same image; else the entry's own id.
+ */
+function entryId(document: DocumentInterface): string {
+  const hash = document.metadata?.contentHash;
+  if (typeof hash === "string" && /^[0-9a-f]{64}$/i.test(hash) && document.id === uuidFromContentHash(hash))
+    return hash;
+  return document.id ?? "";
 }

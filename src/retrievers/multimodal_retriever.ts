@@ -28,11 +28,13 @@ export interface MultimodalRetrieverInput<
   vectorStore: V;
   /**
    * What the store's scores are: `"similarity"` (higher is better), `"squaredL2"`
-   * (community's `FaissStore`) or `"cosineDistance"` (`PGVectorStore` with cosine
-   * distance). Distances are turned into cosine similarity (for unit-length vectors, as
-   * `ImageEmbeddings` makes them), so ranking, `scoreThreshold` and `metadata.score` mean
-   * the same on every store. Default: `"squaredL2"` for a store whose
-   * `_vectorstoreType()` is `"faiss"`, else `"similarity"`.
+   * (community's `FaissStore`), or `PGVectorStore`'s distances: `"cosineDistance"`,
+   * `"l2Distance"`, `"negativeInnerProduct"`. Distances are turned into cosine similarity
+   * (for unit-length vectors, as `ImageEmbeddings` makes them), so ranking,
+   * `scoreThreshold` and `metadata.score` mean the same on every store. Default: detected
+   * from the store: `"squaredL2"` for a store whose `_vectorstoreType()` is `"faiss"`, the
+   * kind matching a `PGVectorStore`'s `distanceStrategy` (`"cosineDistance"` by default),
+   * else `"similarity"`.
    */
   scoreKind?: StoreScoreKind;
   /** How many documents to return (fewer only when the store holds fewer matches). Default: `4`. */

@@ -19,7 +19,7 @@ import {
 import { PositionMap } from "./position_map.js";
 import { readPythonFaissFolder } from "./python_interop.js";
 import { buildManifest, checkCompatible, type StoreManifest } from "./store_manifest.js";
-import { readStore, writeStore } from "./store_files.js";
+import { readStore, writeStore, type SavedDocument } from "./store_files.js";
 
 export { MANIFEST_FORMAT, MANIFEST_VERSION, type StoreManifest } from "./store_manifest.js";
 
@@ -35,8 +35,10 @@ export type AddImagesResult = AddImagesToStoreResult;
 /**
  * Options for `load`. Search parameters (efSearch, nprobe) given here apply to this load
  * only, and the saved file is not changed; those not given keep the values saved with the index.
+ * `vectorsOnDisk` reads the saved vectors in place instead of into memory, whichever way
+ * they were saved. (`vectorsDir` is for new stores: a loaded one writes into its folder.)
  */
-export type LoadOptions = Omit<ImageFaissStoreArgs, "metric" | "indexType">;
+export type LoadOptions = Omit<ImageFaissStoreArgs, "metric" | "indexType" | "vectorsDir">;
 
 /** A similarity that means the same for every metric: higher is better, 1 is identical. */
 type Scored = [Document, number];
@@ -76,6 +78,8 @@ export class ImageFaissStore extends SaveableVectorStore {
    * index is trained, and the most it trains on. Undefined for types that need none.
    */
   readonly trainSize: number | undefined;
+  /** True when the store's vectors live in files, read on demand (see `IndexOptions.vectorsOnDisk`). */
+  readonly vectorsOnDisk: boolean;
   /** The manifest of the saved version this store was loaded from (undefined for a new store). */
   loadedManifest?: StoreManifest;
   private config: IndexConfig;
@@ -89,7 +93,7 @@ export class ImageFaissStore extends SaveableVectorStore {
   constructor(embeddings: EmbeddingsInterface, args: ImageFaissStoreArgs = {}) {
     super(embeddings, args);
     this.config = resolveIndexOptions(args);
-    ({ metric: this.metric, indexType: this.indexType } = this.config);
+    ({ metric: this.metric, indexType: this.indexType, vectorsOnDisk: this.vectorsOnDisk } = this.config);
     this.trainSize = this.config.needsTraining ? this.config.trainSize : undefined;
   }
 
@@ -240,19 +244,37 @@ export class ImageFaissStore extends SaveableVectorStore {
 
   /** Stored vectors by document id (undefined for unknown ids), e.g. for MMR. */
   async getVectorsById(ids: string[]): Promise<(number[] | undefined)[]> {
-    return ids.map((id) => {
-      const position = this.positions.positionOf(id);
-      return position === undefined ? undefined : Array.from(this.table!.row(position));
-    });
+    const positions = ids.map((id) => this.positions.positionOf(id));
+    const found = positions.filter((p) => p !== undefined);
+    const rows = found.length > 0 ? this.table!.gather(found) : new Float32Array(0);
+    const dimension = this.table?.dimension ?? 0;
+    let next = 0;
+    return positions.map((p) =>
+      p === undefined ? undefined : Array.from(rows.subarray(next * dimension, ++next * dimension)),
+    );
   }
 
-  /** Every live entry with its vector, in insertion order. */
+  /**
+   * Every live entry, in insertion order. An entry's `vector` is read when first asked
+   * for (from disk with `vectorsOnDisk`): listing ids and documents reads no vectors.
+   * It is the id's vector at that moment; read it before the store changes.
+   */
   entries(): { id: string; document: Document; vector: Float32Array }[] {
-    return [...this.positions.entries()].map(([id, position]) => ({
-      id,
-      document: this.documents.get(id)!,
-      vector: this.table!.row(position),
-    }));
+    const vectorOf = (id: string) => {
+      const position = this.positions.positionOf(id);
+      if (position === undefined) throw new Error(`Entry "${id}" was deleted before its vector was read`);
+      return this.table!.row(position);
+    };
+    return [...this.positions.keys()].map((id) => {
+      let vector: Float32Array | undefined;
+      return {
+        id,
+        document: this.documents.get(id)!,
+        get vector() {
+          return (vector ??= vectorOf(id));
+        },
+      };
+    });
   }
 
   /** The faiss-node index, as LangChain's FaissStore has it. Its positions include deleted entries: search the store instead. */
@@ -273,18 +295,24 @@ export class ImageFaissStore extends SaveableVectorStore {
       const dimension = this.table?.dimension ?? (await image?.getDimension());
       if (dimension === undefined) throw new Error("Cannot save an empty store whose embeddings report no dimension");
       const { metric, indexType } = this;
+      // Vector files are made durable first; the manifest naming them is the commit.
+      const vectors = (await this.table?.prepareVectors(directory)) ?? { bytes: Buffer.alloc(0) };
+      const vectorFiles = "files" in vectors ? vectors.files : undefined;
       await writeStore(directory, {
-        manifest: buildManifest(this.embeddings, { dimension, metric, indexType, count: this.size }),
+        manifest: buildManifest(this.embeddings, { dimension, metric, indexType, count: this.size, vectorFiles }),
         positions: this.positions.toJSON(),
-        documents: [...this.documents].map(([id, { pageContent, metadata }]) => ({ id, pageContent, metadata })),
-        vectors: this.table?.vectorBytes() ?? Buffer.alloc(0),
+        documents: savedDocuments(this.documents),
+        documentCount: this.documents.size,
+        vectors: "bytes" in vectors ? vectors.bytes : undefined,
+        vectorFilesInUse: this.table?.vectorFilesInUse(directory),
         index: this.table?.indexBytes(),
       });
     });
   }
 
   /**
-   * Loads a store saved by `save`. The embeddings must be the model that built it:
+   * Loads a store saved by `save`; with `{ vectorsOnDisk: true }` its vectors are read in
+   * place, never whole. The embeddings must be the model that built it:
    * another model, pooling, projection head or dimension is refused with an
    * `IncompatibleIndexError` naming both.
    */
@@ -294,17 +322,23 @@ export class ImageFaissStore extends SaveableVectorStore {
     options: LoadOptions = {},
   ): Promise<ImageFaissStore> {
     const check = (manifest: StoreManifest, file: string) => checkCompatible(manifest, embeddings, directory, file);
-    return readStore(directory, check, async (saved) => {
-      const { metric, indexType } = saved.manifest;
-      const store = new this(embeddings, { ...options, metric, indexType });
-      store.positions = new PositionMap(saved.positions);
-      for (const d of saved.documents) store.documents.set(d.id, new Document(d));
-      store.table = await IndexedTable.restore(saved.vectors, saved.indexFile, store.config, options);
-      // An index saved before training still trains once enough vectors exist.
-      if (store.table.readyToTrain(store.size)) await store.compact();
-      store.loadedManifest = saved.manifest;
-      return store;
-    });
+    const { vectorsOnDisk } = resolveIndexOptions(options);
+    return readStore(
+      directory,
+      check,
+      async (saved) => {
+        const { metric, indexType } = saved.manifest;
+        const store = new this(embeddings, { ...options, metric, indexType });
+        store.positions = new PositionMap(saved.positions);
+        for (const d of saved.documents) store.documents.set(d.id, new Document(d));
+        store.table = await IndexedTable.restore(saved.vectors, saved.indexFile, store.config, options);
+        // An index saved before training still trains once enough vectors exist.
+        if (store.table.readyToTrain(store.size)) await store.compact();
+        store.loadedManifest = saved.manifest;
+        return store;
+      },
+      { vectorsOnDisk },
+    );
   }
 
   /**
@@ -346,4 +380,9 @@ export class ImageFaissStore extends SaveableVectorStore {
     this.writes = run.catch(() => undefined);
     return run;
   }
+}
+
+/** The documents as saved, one at a time. */
+function* savedDocuments(documents: Map<string, Document>): Iterable<SavedDocument> {
+  for (const [id, { pageContent, metadata }] of documents) yield { id, pageContent, metadata };
 }

@@ -8,8 +8,9 @@
  */
 import type { Index } from "faiss-node";
 import { FaissIndex, type DistanceMetric, type FaissRuntime, type SearchTuning } from "./faiss_index.js";
+import { DiskVectorTable } from "./disk_vector_table.js";
 import { trainingNeeds, trainingSample } from "./index_training.js";
-import { VectorTable } from "./vector_table.js";
+import { MemoryVectorTable, type VectorTable, type VectorsToSave } from "./vector_table.js";
 
 /** How a store indexes its vectors: `ImageFaissStore`'s constructor options. */
 export interface IndexOptions {
@@ -48,6 +49,19 @@ export interface IndexOptions {
    * all cores.
    */
   threads?: number;
+  /**
+   * Keep the store's own float32 copy of every vector in files, read on demand (exact
+   * re-ranking, MMR, duplicates, rebuilds, training), instead of in RAM: 4 × dimension
+   * bytes per vector less RSS, for a disk read per vector those need. Saves into the folder
+   * the files already live in write no vector bytes again. Also a `load` option. Default: `false`.
+   */
+  vectorsOnDisk?: boolean;
+  /**
+   * With `vectorsOnDisk`: the folder under which a new store keeps its vector file until its
+   * first save moves it into the store folder. Choose one on the store's file system when
+   * the OS's temporary folder is small or in RAM (tmpfs). Default: the OS's temporary folder.
+   */
+  vectorsDir?: string;
 }
 
 /** The options resolved: defaults filled in and checked. */
@@ -62,9 +76,11 @@ export interface IndexConfig {
   /** Candidates re-scored exactly per query; 0 = off. */
   rerank: number;
   runtime: FaissRuntime;
+  vectorsOnDisk: boolean;
+  vectorsDir: string | undefined;
 }
 
-/** Fills in defaults and refuses a bad metric, training size, rerank or thread count. */
+/** Fills in defaults and refuses a bad metric, training size, rerank, thread count or vector placement. */
 export function resolveIndexOptions(options: IndexOptions): IndexConfig {
   const metric = options.metric ?? "cosine";
   if (metric !== "cosine" && metric !== "l2") {
@@ -86,7 +102,27 @@ export function resolveIndexOptions(options: IndexOptions): IndexConfig {
   const rerank = checkCount("rerank", options.rerank, 0, 0);
   const threads = options.threads === undefined ? undefined : checkCount("threads", options.threads, 1, 1);
   const tuning = pickTuning({ efSearch: 128, efConstruction: 40, nprobe: 8 }, options);
-  return { metric, indexType, tuning, needsTraining: needs.needsTraining, trainSize, rerank, runtime: { threads } };
+  const { vectorsOnDisk = false, vectorsDir } = options;
+  if (typeof vectorsOnDisk !== "boolean") {
+    throw new TypeError(`Expected a boolean for vectorsOnDisk but received ${JSON.stringify(vectorsOnDisk)}`);
+  }
+  if (vectorsDir !== undefined && (typeof vectorsDir !== "string" || vectorsDir === "")) {
+    throw new TypeError(`Expected a folder path for vectorsDir but received ${JSON.stringify(vectorsDir)}`);
+  }
+  if (vectorsDir !== undefined && !vectorsOnDisk) {
+    throw new TypeError("vectorsDir is where vectorsOnDisk keeps a new store's vectors: it needs vectorsOnDisk: true");
+  }
+  return {
+    metric,
+    indexType,
+    tuning,
+    needsTraining: needs.needsTraining,
+    trainSize,
+    rerank,
+    runtime: { threads },
+    vectorsOnDisk,
+    vectorsDir,
+  };
 }
 
 /** `value` (or `fallback` when undefined), refused unless it is a whole number >= `least`. */
@@ -161,7 +197,10 @@ export class IndexedTable {
   /** An empty table and index. An invalid index type is refused here, before anything is stored. */
   static async create(dimension: number, config: IndexConfig): Promise<IndexedTable> {
     const index = await FaissIndex.create(dimension, config.indexType, config.metric, config.tuning, config.runtime);
-    return new IndexedTable(new VectorTable(dimension), index, config);
+    const table = config.vectorsOnDisk
+      ? DiskVectorTable.create(dimension, config.vectorsDir)
+      : new MemoryVectorTable(dimension);
+    return new IndexedTable(table, index, config);
   }
 
   /**
@@ -182,7 +221,7 @@ export class IndexedTable {
       : await FaissIndex.create(table.dimension, indexType, metric, config.tuning, runtime);
     // Rebuilds keep what the loaded index holds (the saved parameters, or those given now).
     const tuning = indexFile ? pickTuning(config.tuning, index.heldTuning) : config.tuning;
-    if (index.isTrained) index.add(table.gather(range(index.size, table.size)), table.dimension);
+    if (index.isTrained) addSlices(index, table, index.size);
     return new IndexedTable(table, index, { ...config, tuning });
   }
 
@@ -220,6 +259,11 @@ export class IndexedTable {
     return this.table.row(position);
   }
 
+  /** Rows at `positions`, laid end to end (one sorted pass over the file when vectors are on disk). */
+  gather(positions: number[]): Float32Array {
+    return this.table.gather(positions);
+  }
+
   /**
    * A fresh table and index holding only the rows at `live` (old positions, in order),
    * which become positions 0, 1, 2... An index that needs training is trained first
@@ -228,15 +272,14 @@ export class IndexedTable {
    */
   async rebuild(live: number[]): Promise<void> {
     const { dimension } = this.table;
-    const rows = this.table.gather(live);
-    const table = new VectorTable(dimension, Math.max(live.length, 1));
-    table.append(rows);
+    const table = await this.table.select(live);
     const { metric, indexType, tuning, trainSize, runtime } = this.config;
     let index = await FaissIndex.create(dimension, indexType, metric, tuning, runtime);
     if (!index.isTrained && live.length >= trainSize) {
       index = await index.train(table.gather(trainingSample(live.length, trainSize)), dimension);
     }
-    if (index.isTrained) index.add(rows, dimension);
+    if (index.isTrained) addSlices(index, table, 0);
+    this.table.retire(table);
     this.table = table;
     this.index = index;
   }
@@ -254,8 +297,14 @@ export class IndexedTable {
       return this.rescored(query, this.index.search(query, Math.max(k, rerank)).positions, k);
     }
     const { metric } = this.config;
-    const scores = new Float32Array(this.table.size);
-    for (let p = 0; p < this.table.size; p++) scores[p] = similarity(query, this.table.row(p), metric);
+    const { dimension, size } = this.table;
+    const scores = new Float32Array(size);
+    let p = 0;
+    for (const rows of this.table.slices(0, size)) {
+      for (let at = 0; at < rows.length; at += dimension) {
+        scores[p++] = similarity(query, rows.subarray(at, at + dimension), metric);
+      }
+    }
     const order = range(0, this.table.size)
       .sort((a, b) => scores[b] - scores[a])
       .slice(0, k);
@@ -275,15 +324,25 @@ export class IndexedTable {
     return { positions: order.map((i) => candidates[i]), scores: order.map((i) => scores[i]) };
   }
 
-  /** The bytes of vectors.f32: every row, dead ones included. */
-  vectorBytes(): Buffer {
-    return this.table.toBuffer();
+  /** Every row, dead ones included, made ready for a save into `directory` (see `VectorTable.prepareSave`). */
+  prepareVectors(directory: string): Promise<VectorsToSave> {
+    return this.table.prepareSave(directory);
+  }
+
+  /** Vector files of `<directory>/vectors/` this store still reads or writes. */
+  vectorFilesInUse(directory: string): string[] {
+    return this.table.filesInUse(directory);
   }
 
   /** The serialised faiss index, or undefined when there is nothing worth saving (empty or untrained). */
   indexBytes(): Buffer | undefined {
     return this.index.isTrained && this.index.size > 0 ? this.index.toBuffer() : undefined;
   }
+}
+
+/** Adds the table's rows from `start` on to the index, a slice at a time. */
+function addSlices(index: FaissIndex, table: VectorTable, start: number): void {
+  for (const rows of table.slices(start, table.size)) index.add(rows, table.dimension);
 }
 
 /** Cosine for unit vectors; `1 − ‖a − b‖² / 2` for l2, as faiss_index.ts scores it. */

@@ -11,20 +11,29 @@
 import { constants as bufferConstants } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 
 const POINTER = "CURRENT";
 const VERSION_PREFIX = "v-";
 const STAGING_PREFIX = ".staging-";
 
+/** Writes one file at the path it is given, fsynced before it resolves: for contents too large to hold as one Buffer or string. */
+export type FileWriter = (path: string) => Promise<void>;
+
 /** Writes `files` as one new version of `directory`. Returns the version's folder name. */
-export async function writeVersion(directory: string, files: Record<string, Buffer | string>): Promise<string> {
+export async function writeVersion(
+  directory: string,
+  files: Record<string, Buffer | string | FileWriter>,
+): Promise<string> {
   await mkdir(directory, { recursive: true });
   const name = `${VERSION_PREFIX}${Date.now().toString(36).padStart(9, "0")}-${randomBytes(4).toString("hex")}`;
   const staging = join(directory, `${STAGING_PREFIX}${name}`);
   await mkdir(staging);
-  for (const [file, content] of Object.entries(files)) await writeDurably(join(staging, file), content);
+  for (const [file, content] of Object.entries(files)) {
+    if (typeof content === "function") await content(join(staging, file));
+    else await writeDurably(join(staging, file), content);
+  }
   await fsyncDirectory(staging);
   await rename(staging, join(directory, name));
   await writeDurably(join(directory, `${POINTER}.tmp-${name}`), `${name}\n`);
@@ -49,6 +58,15 @@ export async function currentVersion(directory: string): Promise<string | undefi
   return join(directory, pointer);
 }
 
+/** The version folders of `directory` (absolute paths), oldest first: after a save, the current one and the one before. */
+export async function versionFolders(directory: string): Promise<string[]> {
+  const entries = await readdir(directory);
+  return entries
+    .filter((e) => e.startsWith(VERSION_PREFIX))
+    .sort()
+    .map((e) => join(directory, e));
+}
+
 /** The most one read call asks for: fs.readFile refuses files over 2 GiB, which a store's vectors pass at 1.05M 512-d rows. */
 const READ_CHUNK_BYTES = 1 << 30;
 
@@ -67,15 +85,42 @@ export async function readWholeFile(path: string, chunkBytes = READ_CHUNK_BYTES)
       );
     }
     const buffer = Buffer.allocUnsafe(size);
-    let offset = 0;
-    while (offset < size) {
-      const { bytesRead } = await handle.read(buffer, offset, Math.min(chunkBytes, size - offset), offset);
-      if (bytesRead === 0) throw new Error(`${path} ended at byte ${offset} of ${size} while being read`);
-      offset += bytesRead;
-    }
+    await readChunked(handle, path, buffer, 0, size, chunkBytes);
     return buffer;
   } finally {
     await handle.close();
+  }
+}
+
+/** Reads the first `length` bytes of the file at `path` into `target` from byte `at` on. */
+export async function readFileInto(
+  path: string,
+  target: Buffer,
+  at: number,
+  length: number,
+  chunkBytes = READ_CHUNK_BYTES,
+): Promise<void> {
+  const handle = await open(path, constants.O_RDONLY);
+  try {
+    await readChunked(handle, path, target.subarray(at, at + length), 0, length, chunkBytes);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readChunked(
+  handle: FileHandle,
+  path: string,
+  buffer: Buffer,
+  from: number,
+  size: number,
+  chunkBytes: number,
+): Promise<void> {
+  let offset = from;
+  while (offset < size) {
+    const { bytesRead } = await handle.read(buffer, offset, Math.min(chunkBytes, size - offset), offset);
+    if (bytesRead === 0) throw new Error(`${path} ended at byte ${offset} of ${size} while being read`);
+    offset += bytesRead;
   }
 }
 

@@ -67,6 +67,11 @@ export class PositionMap {
     return true;
   }
 
+  /** Live ids, in insertion order. */
+  keys(): IterableIterator<string> {
+    return this.positions.keys();
+  }
+
   /** Live [id, position] pairs, in insertion order of the ids. */
   entries(): IterableIterator<[string, number]> {
     return this.positions.entries();

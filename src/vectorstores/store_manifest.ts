@@ -9,9 +9,18 @@ import type { EmbeddingsInterface } from "@langchain/core/embeddings";
 import { ImageEmbeddings } from "../embeddings/image_embeddings.js";
 import { IncompatibleIndexError } from "../errors.js";
 import type { DistanceMetric } from "./faiss_index.js";
+import type { VectorFileRef } from "./vector_table.js";
 
 export const MANIFEST_FORMAT = "langchain-image-embeddings/faiss-store";
-export const MANIFEST_VERSION = 1;
+/**
+ * The newest manifest version this library reads and writes. Version 3 keeps the vectors
+ * in `vectors/` files listed in `vectorFiles` (a store with `vectorsOnDisk`); version 2
+ * keeps its entries in docstore.jsonl and its vectors in the version folder's
+ * `vectors.f32`; version 1 had docstore.json (both still read). A library that knows only
+ * earlier versions refuses a newer one by name, so a save that needs no `vectorFiles`
+ * writes version 2.
+ */
+export const MANIFEST_VERSION = 3;
 
 /** What `save` records about how an index was built; `load` refuses a mismatch. */
 export interface StoreManifest {
@@ -36,18 +45,24 @@ export interface StoreManifest {
   pooling?: string | null;
   /** Live entries (deleted ones excluded). */
   count: number;
+  /**
+   * Version 3: the files of `<store>/vectors/` holding the vector rows, in position order,
+   * with the rows of each that this version holds (later rows, of an unsaved append, are
+   * ignored). Absent before version 3, whose rows are the version folder's `vectors.f32`.
+   */
+  vectorFiles?: VectorFileRef[];
   savedAt: string;
 }
 
 /** The manifest of a store about to be saved. Embeddings other than ImageEmbeddings record no model. */
 export function buildManifest(
   embeddings: EmbeddingsInterface,
-  index: { dimension: number; metric: DistanceMetric; indexType: string; count: number },
+  index: { dimension: number; metric: DistanceMetric; indexType: string; count: number; vectorFiles?: VectorFileRef[] },
 ): StoreManifest {
   const image = embeddings instanceof ImageEmbeddings ? embeddings : undefined;
   return {
     format: MANIFEST_FORMAT,
-    version: MANIFEST_VERSION,
+    version: index.vectorFiles ? MANIFEST_VERSION : 2,
     model: image ? modelIdentity(image.model) : null,
     dtype: image?.dtype ?? null,
     dimension: index.dimension,
@@ -58,6 +73,7 @@ export function buildManifest(
     headInput: image?.projectionHead ? "normalized" : undefined,
     pooling: poolingOf(image),
     count: index.count,
+    vectorFiles: index.vectorFiles,
     savedAt: new Date().toISOString(),
   };
 }

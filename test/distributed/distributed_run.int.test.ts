@@ -218,7 +218,7 @@ describe("distributed indexing: a coordinator and 2 worker processes", () => {
     ]);
     expect(local.code, local.stderr).toBe(0);
     const query = good.find((p) => p.endsWith("red-circle.png"))!;
-    type Hits = { results: { rank: number; score: number; path: string; paths: string[] }[] };
+    type Hits = { results: { rank: number; score: number; id: string; path: string; paths: string[] }[] };
     for (const args of [["--image", query], ["a red circle"]]) {
       const fromStore = await runCli(["search", ...args, "--store", postgres.url, "-k", "5", "--json"]);
       const fromFolder = await runCli(["search", ...args, "--index", folder, "-k", "5", "--json"]);
@@ -226,6 +226,9 @@ describe("distributed indexing: a coordinator and 2 worker processes", () => {
       const [a, b] = [parseJson<Hits>(fromStore).results, parseJson<Hits>(fromFolder).results];
       expect(a).toHaveLength(5);
       expect(a.map((h) => h.paths)).toEqual(b.map((h) => h.paths));
+      // The same ids too: the content hash, not the row's uuid.
+      expect(a.map((h) => h.id)).toEqual(b.map((h) => h.id));
+      for (const hit of a) expect(hit.id).toMatch(/^[0-9a-f]{64}$/);
       a.forEach((hit, i) => expect(hit.score).toBeCloseTo(b[i].score, 4));
       // The query image itself is left out, as in the folder search.
       expect(a.flatMap((h) => h.paths)).not.toContain(args[0] === "--image" ? query : "");

@@ -1,9 +1,15 @@
 /** save → load for every index type, manifest checks, and saves that survive SIGKILL. */
 import { spawn } from "node:child_process";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ImageEmbeddings, ImageFaissStore, IncompatibleIndexError, MANIFEST_FORMAT } from "../../src/index.js";
+import {
+  ImageEmbeddings,
+  ImageFaissStore,
+  IncompatibleIndexError,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+} from "../../src/index.js";
 import { ROOT, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { rng } from "../helpers/shapes.js";
 import { clusteredVectors, documentsFor, noEmbeddings } from "../helpers/vectors.js";
@@ -52,6 +58,29 @@ describe("ImageFaissStore persistence", () => {
     });
   }
 
+  it("loads a store saved before docstore.jsonl, whose entries are one docstore.json", async () => {
+    const store = new ImageFaissStore(embeddings, { indexType: "HNSW16" });
+    const vectors = clusteredVectors(50, dim, 4);
+    await store.addVectors(...withIds(vectors));
+    await store.delete({ ids: ["v0"] });
+    const target = join(dir, "legacy-docstore");
+    await store.save(target);
+    // Rewrite the saved entries as the earlier format held them.
+    const version = join(target, (await readFile(join(target, "CURRENT"), "utf8")).trim());
+    const lines = (await readFile(join(version, "docstore.jsonl"), "utf8")).trimEnd().split("\n").slice(1);
+    const positions = JSON.parse(lines[0]);
+    const documents = lines.slice(1).map((line) => JSON.parse(line));
+    expect(positions).toHaveLength(50);
+    expect(documents).toHaveLength(49);
+    await writeFile(join(version, "docstore.json"), JSON.stringify({ positions, documents }));
+    await rm(join(version, "docstore.jsonl"));
+    const loaded = await ImageFaissStore.load(target, embeddings);
+    expect(loaded.size).toBe(49);
+    const [[best, score]] = await loaded.similaritySearchVectorWithScore(vectors[7], 1);
+    expect(best.id).toBe("v7");
+    expect(score).toBeCloseTo(1, 5);
+  });
+
   it("writes a versioned manifest", async () => {
     const store = new ImageFaissStore(embeddings, { indexType: "HNSW16", metric: "l2" });
     await store.addVectors(...withIds(clusteredVectors(10, dim)));
@@ -61,7 +90,7 @@ describe("ImageFaissStore persistence", () => {
     const manifest = JSON.parse(await readFile(join(target, version, "manifest.json"), "utf8"));
     expect(manifest).toMatchObject({
       format: MANIFEST_FORMAT,
-      version: 1,
+      version: 2, // an in-memory store needs no vectorFiles, so earlier releases still open it
       model: TINY_CLIP,
       dtype: "fp32",
       dimension: dim,
@@ -123,7 +152,7 @@ describe("ImageFaissStore persistence", () => {
       name: "IncompatibleIndexError",
       field: "version",
       saved: 99,
-      current: 1,
+      current: MANIFEST_VERSION,
     });
     await writeFile(manifestFile, JSON.stringify({ ...saved, format: "something-else" }));
     await expect(ImageFaissStore.load(target, embeddings)).rejects.toThrow(

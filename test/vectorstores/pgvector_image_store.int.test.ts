@@ -22,6 +22,7 @@ import {
   uuidFromContentHash,
 } from "../../src/index.js";
 import { ImageEncoderEmbeddings } from "../../src/encoders/image_encoder_embeddings.js";
+import { searchIndex } from "../../src/indexer/search.js";
 import { ROOT, TINY_CLIP, tempDir } from "../helpers/fixtures.js";
 import { startPgliteServer, type PgliteServer } from "../helpers/pglite_server.js";
 import { CLASSES } from "../helpers/shapes.js";
@@ -390,6 +391,68 @@ describe("PgvectorImageStore", () => {
       );
       expect(docs.map((d) => d.metadata.shape)).toEqual(Array(5).fill("star"));
     });
+  });
+
+  describe("LangChain's PGVectorStore under MultimodalRetriever: scores detected and turned into cosines", () => {
+    const openTheirs = (extra: Record<string, unknown> = {}) =>
+      new PGVectorStore(embeddings, {
+        postgresConnectionOptions: { connectionString: server.url, max: 1 },
+        tableName: "gallery",
+        ...extra,
+      });
+
+    it.each([
+      [{}, "cosineDistance"],
+      [{ distanceStrategy: "cosine" }, "cosineDistance"],
+      [{ distanceStrategy: "euclidean" }, "l2Distance"],
+      [{ distanceStrategy: "innerProduct" }, "negativeInnerProduct"],
+      [{ distanceStrategy: "innerProduct", scoreNormalization: "similarity" }, "similarity"],
+    ])("%j: scoreKind %s, the same documents and cosines as over our store", async (settings, kind) => {
+      const theirs = openTheirs(settings);
+      try {
+        const retriever = new MultimodalRetriever({ vectorStore: theirs, k: 5 });
+        expect(retriever.scoreKind).toBe(kind);
+        for (const query of ["green circle", { image: gallery[2 * PER_CLASS].path }]) {
+          const found = await retriever.invoke(query);
+          const reference = await new MultimodalRetriever({ vectorStore: store, k: 5 }).invoke(query);
+          expect(found.map((d) => d.id)).toEqual(reference.map((d) => d.id));
+          found.forEach((d, i) => expect(d.metadata.score).toBeCloseTo(reference[i].metadata.score, 5));
+        }
+        // A threshold means a cosine here too.
+        const cut = (await retriever.invoke("green circle"))[2].metadata.score as number;
+        const above = await new MultimodalRetriever({ vectorStore: theirs, k: 5, scoreThreshold: cut }).invoke(
+          "green circle",
+        );
+        expect(above.length).toBeGreaterThanOrEqual(3);
+        expect(above.every((d) => d.metadata.score >= cut)).toBe(true);
+      } finally {
+        await theirs.end();
+      }
+    });
+
+    it("normalized similarities it cannot map back to cosines are refused, unless scoreKind is given", async () => {
+      const theirs = openTheirs({ distanceStrategy: "cosine", scoreNormalization: "similarity" });
+      try {
+        expect(() => new MultimodalRetriever({ vectorStore: theirs })).toThrow(
+          /PGVectorStore with distanceStrategy "cosine" and scoreNormalization "similarity".*scoreKind/,
+        );
+        expect(new MultimodalRetriever({ vectorStore: theirs, scoreKind: "similarity" }).scoreKind).toBe("similarity");
+      } finally {
+        await theirs.end();
+      }
+    });
+  });
+
+  it("searchIndex reports each hit by its content hash, as over a FAISS store keyed by hash", async () => {
+    const hashes = documents.map((d) => d.metadata.contentHash as string);
+    const byHash = new ImageFaissStore(embeddings);
+    await byHash.addVectors(vectors, documents, { ids: hashes });
+    for (const query of ["blue star", { image: gallery[PER_CLASS + 1].path }]) {
+      const ours = await searchIndex(store, query, { k: 5 });
+      const reference = await searchIndex(byHash, query, { k: 5 });
+      expect(ours.map((h) => h.id)).toEqual(reference.map((h) => h.id));
+      for (const hit of ours) expect(hashes).toContain(hit.id);
+    }
   });
 
   describe("connection failures", () => {
