@@ -156,7 +156,7 @@ async function main() {
       `### Cost as work grows: \`${cost.index}\``,
       "",
       `Reproduce: \`npx tsx bench/scale.ts cost --counts ${runs.map((r) => r.spec.count).join(",")} --index "${cost.index}"` +
-        `${cliSettings(first.searches[0].loadOptions)}\` (the last run: \`${cost.command}\`). The plot's p50 is the first search setting's.`,
+        `${cliSettings(first.searches[0].loadOptions)}\` (the last run: \`${cost.command}\`). The plot's p50 is that of each size's setting with the best recall.`,
       "",
       "![Peak RSS, add rate and p50 at each size](scale-cost.svg)",
       "",
@@ -164,10 +164,10 @@ async function main() {
       "|---|---|---|---|---|---|---|---|---|---|---|",
     );
     for (const r of runs) {
-      const s = r.searches[0];
-      out.push(
-        `| ${n(r.spec.count)} | \`${r.build.indexType}\`${untrained(r)} | ${mb(r.build.rss.peakVmHwmMb)} | ${mb(s.rss.afterLoadMb)} | ${perSecond(r.build.addPerSecond)} | ${round(r.build.buildSeconds, 1)} s | ${round(r.build.indexBytesPerVector, 1)} | ${setting(s.loadOptions)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${round(s.loadSeconds, 1)} s |`,
-      );
+      for (const s of r.searches)
+        out.push(
+          `| ${n(r.spec.count)} | \`${r.build.indexType}\`${untrained(r)} | ${mb(r.build.rss.peakVmHwmMb)} | ${mb(s.rss.afterLoadMb)} | ${perSecond(r.build.addPerSecond)} | ${round(r.build.buildSeconds, 1)} s | ${round(r.build.indexBytesPerVector, 1)} | ${setting(s.loadOptions)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${round(s.loadSeconds, 1)} s |`,
+        );
     }
     out.push("");
     const svg = lineChartSvg(
@@ -182,7 +182,7 @@ async function main() {
           unit: "vectors/s",
           points: runs.map((r) => ({ x: r.spec.count, y: r.build.addPerSecond })),
         },
-        { title: "Search p50", unit: "ms", points: runs.map((r) => ({ x: r.spec.count, y: r.searches[0].p50Ms })) },
+        { title: "Search p50", unit: "ms", points: runs.map((r) => ({ x: r.spec.count, y: bestSearch(r).p50Ms })) },
       ],
       { title: `Cost as work grows: ${cost.index}`, xLabel: short },
     );
@@ -195,6 +195,11 @@ async function main() {
   const previous = await readFile(file, "utf8").catch(() => "");
   await writeFile(file, replaceSection(previous, HEADING, out.join("\n")));
   console.log(`wrote the "${HEADING.slice(3)}" section of ${file}${cost ? " and scale-cost.svg" : ""}`);
+}
+
+/** The search setting with the best recall, the faster of equals: the one a user would pick. */
+function bestSearch(r: RunResult): RunResult {
+  return [...r.searches].sort((a, b) => b.recallAt10 - a.recallAt10 || a.p50Ms - b.p50Ms)[0];
 }
 
 /** The command-line flags that give a search setting. */
