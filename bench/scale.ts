@@ -104,6 +104,14 @@ const common = (): Pick<RunConfig, "keep" | "reuse" | "heapMb" | "batchSeconds" 
 const countFlag = (fallback: number) => single("count", flags.count) ?? fallback;
 const humanCount = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1e3 ? `${n / 1e3}k` : String(n));
 
+/** The load options of each search setting the command line lists (--nprobe, --ef-search, --rerank). */
+const commandLineSearches = () =>
+  searchSettings({
+    nprobe: integerList("nprobe", flags.nprobe),
+    efSearch: integerList("ef-search", flags["ef-search"]),
+    rerank: integerList("rerank", flags.rerank, true),
+  }).map(loadOptions);
+
 /** One configuration, as given on the command line. */
 async function run() {
   if (!flags.index) throw new TypeError("Expected --index <faiss factory string> for run");
@@ -114,11 +122,7 @@ async function run() {
     spec: spec(count),
     build: buildOptions(indexType, { threads: threadList?.[0] }),
     threads: threadList?.[0],
-    searches: searchSettings({
-      nprobe: integerList("nprobe", flags.nprobe),
-      efSearch: integerList("ef-search", flags["ef-search"]),
-      rerank: integerList("rerank", flags.rerank, true),
-    }).map(loadOptions),
+    searches: commandLineSearches(),
     ...common(),
   });
 }
@@ -229,11 +233,7 @@ async function cost() {
       spec: spec(count),
       build: buildOptions(indexType, { threads: threadList?.[0] }),
       threads: threadList?.[0],
-      searches: searchSettings({
-        nprobe: integerList("nprobe", flags.nprobe),
-        efSearch: integerList("ef-search", flags["ef-search"]),
-        rerank: integerList("rerank", flags.rerank, true),
-      }).map(loadOptions),
+      searches: commandLineSearches(),
       ...common(),
     });
     await writeJson(file, { index: factory, command: COMMAND, runs });
