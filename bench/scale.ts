@@ -13,6 +13,8 @@
  *   npx tsx bench/scale_report.ts                    # docs/benchmarks.md "Ten million images" + docs/scale-cost.svg
  *
  * Lists (--nprobe 16,32 --ef-search 64,128 --rerank 0,200) give one search child per combination.
+ * --cache cold,warm runs each search with the page cache dropped first (root only), or with the
+ * store's vector files read once before timing (`prefetchVectors`): what `vectorsOnDisk` re-ranks depend on.
  * `{nlist}` in an index string becomes the power of two nearest 4·√count (1024 at 100k, 4096 at 1M, 16384 at 10M).
  * --option key=<json> passes any other store option. --keep keeps the saved store, --reuse searches a kept one again.
  * Results (--results, default .cache/bench): scale-<label>.json per run, and scale-table.json, scale-efc.json, scale-threads.json, scale-cost.json.
@@ -20,7 +22,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CACHE, readJson, runConfig, writeJson, type RunConfig, type RunResult } from "./scale/runner.js";
-import { dropUndefined, indexFor, integerList, searchSettings } from "./scale/settings.js";
+import { cacheList, dropUndefined, indexFor, integerList, searchSettings } from "./scale/settings.js";
 
 const { values: flags, positionals } = parseArgs({
   allowPositionals: true,
@@ -36,6 +38,7 @@ const { values: flags, positionals } = parseArgs({
     "train-size": { type: "string" },
     threads: { type: "string" },
     "vectors-on-disk": { type: "boolean", default: false },
+    cache: { type: "string" },
     queries: { type: "string", default: "200" },
     chunk: { type: "string", default: "25000" },
     clusters: { type: "string", default: "1000" },
@@ -110,6 +113,7 @@ const commandLineSearches = () =>
     nprobe: integerList("nprobe", flags.nprobe),
     efSearch: integerList("ef-search", flags["ef-search"]),
     rerank: integerList("rerank", flags.rerank, true),
+    cache: cacheList(flags.cache),
   }).map(loadOptions);
 
 /** One configuration, as given on the command line. */
@@ -147,10 +151,11 @@ const TABLE_ROWS: { name: string; index: string; lists: Record<string, number[]>
 async function table() {
   const count = countFlag(1_000_000);
   const wanted = flags.rows?.split(",").map((r) => r.trim());
-  const given: Record<string, number[] | undefined> = {
+  const given: Record<string, (number | string)[] | undefined> = {
     nprobe: integerList("nprobe", flags.nprobe),
     efSearch: integerList("ef-search", flags["ef-search"]),
     rerank: integerList("rerank", flags.rerank, true),
+    cache: cacheList(flags.cache),
   };
   const file = join(RESULTS, "scale-table.json");
   const previous = await readJson<{ count: number; rows: Record<string, RunResult> }>(file);
@@ -165,7 +170,7 @@ async function table() {
       spec: spec(count),
       build: buildOptions(indexType, { threads: threadList?.[0] }),
       threads: threadList?.[0],
-      searches: searchSettings(lists).map(loadOptions),
+      searches: searchSettings({ ...lists, cache: given.cache }).map(loadOptions),
       ...common(),
     });
     await writeJson(file, { count, command: COMMAND, rows });

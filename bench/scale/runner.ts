@@ -5,7 +5,7 @@
  * result to .cache/bench/scale-<label>.json.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
@@ -67,6 +67,7 @@ export async function runConfig(config: RunConfig, log: (line: string) => void =
   const searches: RunResult[] = [];
   for (const loadOptions of config.searches) {
     const threads = typeof loadOptions.threads === "number" ? loadOptions.threads : config.threads;
+    if (loadOptions.cache === "cold") dropPageCache();
     const result = runChild(
       "search_child.ts",
       { dir, spec: config.spec, loadOptions, batchSeconds: config.batchSeconds ?? 2 },
@@ -93,6 +94,19 @@ export async function runConfig(config: RunConfig, log: (line: string) => void =
   };
   await writeJson(join(results, `scale-${slug(config.label)}.json`), result);
   return result;
+}
+
+/** Writes dirty pages out, then asks the kernel to drop its clean page cache: the next reads go to the disk. */
+function dropPageCache(): void {
+  spawnSync("sync");
+  try {
+    writeFileSync("/proc/sys/vm/drop_caches", "1");
+  } catch (error) {
+    throw new Error(
+      `--cache cold drops the page cache through /proc/sys/vm/drop_caches, which needs root: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
 
 function runChild(script: string, input: unknown, config: RunConfig, threads: number | undefined): RunResult {

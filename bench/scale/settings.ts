@@ -19,9 +19,28 @@ export const nlistFor = (count: number) => 2 ** Math.round(Math.log2(4 * Math.sq
 /** The factory string with `{nlist}` filled in for `count` vectors. */
 export const indexFor = (factory: string, count: number) => factory.replaceAll("{nlist}", String(nlistFor(count)));
 
+/**
+ * The page cache's state a search child runs in: `cold` drops the kernel's page cache first
+ * (root only), `warm` reads the store's vector files once before timing (`prefetchVectors`).
+ * Without it a search runs in whatever state the run before it left.
+ */
+export type CacheState = "cold" | "warm";
+
+/** `--cache cold,warm`, or undefined when the flag is absent. */
+export function cacheList(text: string | undefined): CacheState[] | undefined {
+  if (text === undefined) return undefined;
+  const values = text.split(",").map((part) => part.trim());
+  for (const v of values)
+    if (v !== "cold" && v !== "warm")
+      throw new RangeError(`Expected cold and/or warm for --cache but received "${text}"`);
+  return values as CacheState[];
+}
+
 /** Every combination of the given lists, as load options (a list not given adds no key). */
-export function searchSettings(lists: Record<string, number[] | undefined>): Record<string, number>[] {
-  let settings: Record<string, number>[] = [{}];
+export function searchSettings(
+  lists: Record<string, (number | string)[] | undefined>,
+): Record<string, number | string>[] {
+  let settings: Record<string, number | string>[] = [{}];
   for (const [key, values] of Object.entries(lists)) {
     if (!values?.length) continue;
     settings = settings.flatMap((s) => values.map((v) => ({ ...s, [key]: v })));

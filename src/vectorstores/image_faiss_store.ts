@@ -277,6 +277,18 @@ export class ImageFaissStore extends SaveableVectorStore {
     });
   }
 
+  /**
+   * With `vectorsOnDisk`, reads the vector files through once, in large sequential pieces
+   * off the event loop, so that re-ranking, MMR and duplicate finding then find their rows
+   * in the operating system's page cache rather than paying a disk read (about 0.1 ms)
+   * per row. Worth calling after a load on a machine whose free memory can hold the files;
+   * it adds nothing to RSS, and the kernel drops the pages again under memory pressure.
+   * Resolves to the bytes read (0 when the vectors are in memory anyway).
+   */
+  async prefetchVectors(): Promise<number> {
+    return (await this.table?.prefetchVectors()) ?? 0;
+  }
+
   /** The faiss-node index, as LangChain's FaissStore has it. Its positions include deleted entries: search the store instead. */
   get index(): Index {
     if (!this.table) throw new Error("The store holds no vectors yet, so it has no faiss index");

@@ -329,6 +329,11 @@ export class IndexedTable {
     return this.table.prepareSave(directory);
   }
 
+  /** Reads the vectors once so later re-ranks find them in the page cache (disk tables); returns the bytes read. */
+  prefetchVectors(): Promise<number> {
+    return this.table.prefetch();
+  }
+
   /** Vector files of `<directory>/vectors/` this store still reads or writes. */
   vectorFilesInUse(directory: string): string[] {
     return this.table.filesInUse(directory);

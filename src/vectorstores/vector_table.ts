@@ -40,6 +40,8 @@ export interface VectorTable {
   filesInUse(directory: string): string[];
   /** Called once a rebuild has replaced this table by `successor`: frees what only this table held. */
   retire(successor: VectorTable): void;
+  /** Reads the rows once, in order, so that later reads find them in the OS page cache; returns the bytes read. */
+  prefetch(): Promise<number>;
 }
 
 /** Rows per piece when tables are streamed (rebuilds, restores, exact scans): 16 MB of 512-d rows. */
@@ -120,6 +122,10 @@ export class MemoryVectorTable implements VectorTable {
 
   retire(): void {
     // memory goes with the last reference
+  }
+
+  async prefetch(): Promise<number> {
+    return 0; // already in memory
   }
 
   /** The bytes to persist: exactly `size` rows. */

@@ -105,6 +105,21 @@ describe("bench/scale.ts", () => {
     expect(truth.ids).toHaveLength(20);
     for (const ids of truth.ids) expect(ids).toHaveLength(10);
   }, 300_000);
+
+  it("reads the vector files of a store with vectors on disk once before a warm search, and says how many bytes", async () => {
+    await tsx("bench/scale.ts", [
+      "run",
+      ...["--count", "3000", "--index", "IVF16,PQ8np", "--vectors-on-disk", "--rerank", "50", "--cache", "warm"],
+      ...["--option", "trainSize=2000", "--label", "warm-tiny", "--results", results, ...tiny],
+    ]);
+    const run = JSON.parse(await readFile(join(results, "scale-warm-tiny.json"), "utf8"));
+    const [search] = run.searches;
+    expect(search.loadOptions).toEqual({ vectorsOnDisk: true, rerank: 50, cache: "warm" });
+    expect(search.prefetch.bytes).toBe(3000 * 512 * 4);
+    expect(search.prefetch.seconds).toBeGreaterThan(0);
+    // The re-rank over the whole of each query's lists (16 lists, 50 candidates) finds most of the exact top 10.
+    expect(search.recallAt10).toBeGreaterThan(0.5);
+  }, 300_000);
 });
 
 describe("bench/scale_report.ts", () => {

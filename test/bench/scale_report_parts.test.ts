@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { replaceSection } from "../../bench/scale/markdown_section.js";
-import { integerList, nlistFor, searchSettings } from "../../bench/scale/settings.js";
+import { cacheList, integerList, nlistFor, searchSettings } from "../../bench/scale/settings.js";
 import { lineChartSvg, niceTicks } from "../../bench/scale/svg_chart.js";
 
 interface Element {
@@ -215,6 +215,16 @@ describe("the command line's settings", () => {
     expect(integerList("nprobe", undefined)).toBeUndefined();
     expect(() => integerList("nprobe", "0,8")).toThrow(/positive integers for --nprobe but received "0,8"/);
     expect(() => integerList("count", "1e6x")).toThrow(/--count/);
+  });
+
+  it("reads the page cache states and refuses any other, naming the flag", () => {
+    expect(cacheList("cold,warm")).toEqual(["cold", "warm"]);
+    expect(cacheList(undefined)).toBeUndefined();
+    expect(() => cacheList("hot")).toThrow(/cold and\/or warm for --cache but received "hot"/);
+    expect(searchSettings({ rerank: [200], cache: ["cold", "warm"] })).toEqual([
+      { rerank: 200, cache: "cold" },
+      { rerank: 200, cache: "warm" },
+    ]);
   });
 
   it("grows IVF lists with the count: 1024 at 100k, 4096 at 1M, 16384 at 10M", () => {

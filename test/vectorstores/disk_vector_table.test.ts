@@ -90,9 +90,15 @@ describe("DiskVectorTable", () => {
     expect(await readdir(join(store, "vectors"))).toHaveLength(2);
     expect((await stat(join(store, "vectors", files[0].file))).size).toBe(470 * DIM * 4); // the saved file untouched
 
+    // prefetch reads the rows the table holds in each file, not the unsaved ones after them.
+    expect(await reader.prefetch()).toBe(430 * DIM * 4);
+    expect(await memory.prefetch()).toBe(0);
+    expectSameRows(reader, memory, 6);
+
     const rebuilt = await reader.select([0, 5, 399, 400, 429, 7]);
     expect(rebuilt.gather(range(0, 6))).toEqual(memory.gather([0, 5, 399, 400, 429, 7]));
     reader.retire(rebuilt);
+    expect(await reader.prefetch()).toBe(0); // a retired table's files are closed: nothing is read
   });
 
   it("writes a file anew from its open descriptor when another writer removed it", async () => {

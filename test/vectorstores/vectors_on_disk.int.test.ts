@@ -155,6 +155,9 @@ describe("vectorsOnDisk", () => {
     const onDisk = await ImageFaissStore.load(target, noEmbeddings, { vectorsOnDisk: true });
     const inMemory = await ImageFaissStore.load(target, noEmbeddings);
     expect([onDisk.vectorsOnDisk, inMemory.vectorsOnDisk]).toEqual([true, false]);
+    // Prefetching reads the saved rows once (into the page cache) and changes no result.
+    expect(await onDisk.prefetchVectors()).toBe(350 * DIM * 4);
+    expect(await inMemory.prefetchVectors()).toBe(0);
     await expectSameStore(store, onDisk, queries);
     await expectSameStore(store, inMemory, queries);
 
