@@ -15,7 +15,8 @@
  * Lists (--nprobe 16,32 --ef-search 64,128 --rerank 0,200) give one search child per combination.
  * --cache cold,warm runs each search with the page cache dropped first (root only), or with the
  * store's vector files read once before timing (`prefetchVectors`): what `vectorsOnDisk` re-ranks depend on.
- * `{nlist}` in an index string becomes the power of two nearest 4·√count (1024 at 100k, 4096 at 1M, 16384 at 10M).
+ * `{nlist}` in an index string becomes the power of two nearest 4·√count (1024 at 100k, 4096 at 1M, 16384 at 10M),
+ * at most --max-nlist.
  * --option key=<json> passes any other store option. --keep keeps the saved store, --reuse searches a kept one again.
  * Results (--results, default .cache/bench): scale-<label>.json per run, and scale-table.json, scale-efc.json, scale-threads.json, scale-cost.json.
  */
@@ -39,6 +40,7 @@ const { values: flags, positionals } = parseArgs({
     threads: { type: "string" },
     "vectors-on-disk": { type: "boolean", default: false },
     cache: { type: "string" },
+    "max-nlist": { type: "string" },
     queries: { type: "string", default: "200" },
     chunk: { type: "string", default: "25000" },
     clusters: { type: "string", default: "1000" },
@@ -71,6 +73,7 @@ const extraOptions = Object.fromEntries(
   }),
 );
 const threadList = integerList("threads", flags.threads);
+const maxNlist = single("max-nlist", flags["max-nlist"]);
 const shared = {
   trainSize: single("train-size", flags["train-size"]),
   vectorsOnDisk: flags["vectors-on-disk"] ? true : undefined,
@@ -120,7 +123,7 @@ const commandLineSearches = () =>
 async function run() {
   if (!flags.index) throw new TypeError("Expected --index <faiss factory string> for run");
   const count = countFlag(100_000);
-  const indexType = indexFor(flags.index, count);
+  const indexType = indexFor(flags.index, count, maxNlist);
   await runConfig({
     label: flags.label ?? `${indexType}-${humanCount(count)}`,
     spec: spec(count),
@@ -163,7 +166,7 @@ async function table() {
   for (const row of TABLE_ROWS) {
     if (wanted && !wanted.includes(row.name)) continue;
     const lists = Object.fromEntries(Object.entries(row.lists).map(([key, values]) => [key, given[key] ?? values]));
-    const indexType = indexFor(row.index, count);
+    const indexType = indexFor(row.index, count, maxNlist);
     console.log(`table, ${row.name} (${indexType}), ${humanCount(count)} vectors`);
     rows[row.name] = await attempt({
       label: `table-${humanCount(count)}-${row.name}`,
@@ -231,7 +234,7 @@ async function cost() {
   const previous = await readJson<{ index: string; runs: Record<string, RunResult> }>(file);
   const runs = previous?.index === factory ? previous.runs : {};
   for (const count of counts) {
-    const indexType = indexFor(factory, count);
+    const indexType = indexFor(factory, count, maxNlist);
     console.log(`cost, ${indexType}, ${humanCount(count)} vectors`);
     runs[count] = await attempt({
       label: `cost-${humanCount(count)}-${indexType}`,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { replaceSection } from "../../bench/scale/markdown_section.js";
-import { cacheList, integerList, nlistFor, searchSettings } from "../../bench/scale/settings.js";
+import { cacheList, indexFor, integerList, nlistFor, searchSettings } from "../../bench/scale/settings.js";
 import { lineChartSvg, niceTicks } from "../../bench/scale/svg_chart.js";
 
 interface Element {
@@ -229,5 +229,8 @@ describe("the command line's settings", () => {
 
   it("grows IVF lists with the count: 1024 at 100k, 4096 at 1M, 16384 at 10M", () => {
     expect([1e5, 1e6, 1e7].map(nlistFor)).toEqual([1024, 4096, 16384]);
+    expect(indexFor("IVF{nlist},PQ64np", 1e7)).toBe("IVF16384,PQ64np");
+    expect(indexFor("IVF{nlist},PQ64np", 1e7, 4096)).toBe("IVF4096,PQ64np");
+    expect(indexFor("IVF{nlist},PQ64np", 1e5, 4096)).toBe("IVF1024,PQ64np");
   });
 });
