@@ -160,15 +160,21 @@ async function main() {
       "",
       "![Peak RSS, add rate and p50 at each size](scale-cost.svg)",
       "",
-      "| vectors | index | peak RSS (build) | RSS after load | add rate | build | bytes/vector | search setting | recall@10 | p50 | load |",
-      "|---|---|---|---|---|---|---|---|---|---|---|",
+      "| vectors | index | peak RSS (build) | RSS after load | add rate (build) | add rate once trained | build | bytes/vector | search setting | recall@10 | p50 | load |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|",
     );
     for (const r of runs) {
       for (const s of r.searches)
         out.push(
-          `| ${n(r.spec.count)} | \`${r.build.indexType}\`${untrained(r)} | ${mb(r.build.rss.peakVmHwmMb)} | ${mb(s.rss.afterLoadMb)} | ${perSecond(r.build.addPerSecond)} | ${round(r.build.buildSeconds, 1)} s | ${round(r.build.indexBytesPerVector, 1)} | ${setting(s.loadOptions)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${round(s.loadSeconds, 1)} s |`,
+          `| ${n(r.spec.count)} | \`${r.build.indexType}\`${untrained(r)} | ${mb(r.build.rss.peakVmHwmMb)} | ${mb(s.rss.afterLoadMb)} | ${perSecond(r.build.addPerSecond)} | ${perSecond(r.build.steadyAddPerSecond)} | ${round(r.build.buildSeconds, 1)} s | ${round(r.build.indexBytesPerVector, 1)} | ${setting(s.loadOptions)} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${round(s.loadSeconds, 1)} s |`,
         );
     }
+    out.push(
+      "",
+      '"add rate (build)" is the vector count over the whole build, training included; "once trained" counts only the',
+      "chunks added after training. `cache cold`: the page cache dropped before the search child; `cache warm`: the",
+      "store's vector files read once first (`prefetchVectors()`), as in a long-running server whose memory holds them.",
+    );
     out.push("");
     const svg = lineChartSvg(
       [
@@ -178,9 +184,9 @@ async function main() {
           points: runs.map((r) => ({ x: r.spec.count, y: r.build.rss.peakVmHwmMb / 1024 })),
         },
         {
-          title: "Add rate",
+          title: "Add rate once trained",
           unit: "vectors/s",
-          points: runs.map((r) => ({ x: r.spec.count, y: r.build.addPerSecond })),
+          points: runs.map((r) => ({ x: r.spec.count, y: r.build.steadyAddPerSecond ?? r.build.addPerSecond })),
         },
         { title: "Search p50", unit: "ms", points: runs.map((r) => ({ x: r.spec.count, y: bestSearch(r).p50Ms })) },
       ],
@@ -197,6 +203,13 @@ async function main() {
   console.log(`wrote the "${HEADING.slice(3)}" section of ${file}${cost ? " and scale-cost.svg" : ""}`);
 }
 
+/** The search with the same setting as a warm one, but run with the page cache dropped. */
+function coldTwin(searches: RunResult[], warm: RunResult): RunResult | undefined {
+  if (warm.loadOptions.cache !== "warm") return undefined;
+  const wanted = JSON.stringify({ ...warm.loadOptions, cache: "cold" });
+  return searches.find((s) => JSON.stringify(s.loadOptions) === wanted);
+}
+
 /** The search setting with the best recall, the faster of equals: the one a user would pick. */
 function bestSearch(r: RunResult): RunResult {
   return [...r.searches].sort((a, b) => b.recallAt10 - a.recallAt10 || a.p50Ms - b.p50Ms)[0];
@@ -209,6 +222,7 @@ function cliSettings(o: Record<string, unknown>): string {
     efSearch: "--ef-search",
     rerank: "--rerank",
     threads: "--threads",
+    cache: "--cache",
   };
   return (
     Object.entries(o)
@@ -233,9 +247,10 @@ function targets(
     const best = ten.searches
       .filter((s: RunResult) => s.p50Ms <= 20)
       .sort((a: RunResult, b: RunResult) => b.recallAt10 - a.recallAt10)[0];
+    const cold = best && coldTwin(ten.searches, best);
     lines.push(
       best
-        ? `| 10M vectors, recall@10 at p50 ≤ 20 ms | ≥ 0.90 | ${round(best.recallAt10, 3)} at ${ms(best.p50Ms)} (${setting(best.loadOptions)}) | ${check(best.recallAt10 >= 0.9 && ten.build.trained)} |`
+        ? `| 10M vectors, recall@10 at p50 ≤ 20 ms | ≥ 0.90 | ${round(best.recallAt10, 3)} at ${ms(best.p50Ms)} (${setting(best.loadOptions)})${cold ? `; the same with the page cache dropped: ${ms(cold.p50Ms)}` : ""} | ${check(best.recallAt10 >= 0.9 && ten.build.trained)} |`
         : `| 10M vectors, recall@10 at p50 ≤ 20 ms | ≥ 0.90 | no setting answered within 20 ms | ❌ missed |`,
       `| 10M vectors, build time | recorded | ${round(ten.build.buildSeconds / 60, 1)} min (adds and training; generation and ground truth excluded) | ✅ met |`,
     );
