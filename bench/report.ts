@@ -18,8 +18,10 @@ export interface Report {
   serve?: any;
   /** One inference worker with every core against a pool of workers with one thread each. */
   pool?: any;
-  /** Queue workers against one process, Redis memory per batch, pgvector against FAISS (issue 16). */
+  /** Queue workers against one process, Redis memory per batch (issue 16); older results also hold `vectorStores`. */
   distributed?: any;
+  /** pgvector (PGlite) against FAISS HNSW at one size (issue 16). */
+  pgvector?: any;
 }
 
 const rate = (r: { images: number; seconds: number }) => r.images / r.seconds;
@@ -195,7 +197,9 @@ export async function writeReport(report: Report, file: string) {
     );
   }
 
-  if (report.distributed) distributedSection(report.distributed, out);
+  if (report.distributed?.runs || report.distributed?.redisMemory) distributedSection(report.distributed, out);
+  const vectorStores = report.pgvector ?? report.distributed?.vectorStores;
+  if (vectorStores) pgvectorSection(vectorStores, out);
 
   const counts = Object.keys(report.search)
     .map(Number)
@@ -451,7 +455,8 @@ export async function writeReport(report: Report, file: string) {
     ["training", report.training],
     ["memory", report.memory],
     ["serve", report.serve],
-    ["distributed", report.distributed],
+    ["distributed", report.distributed?.runs],
+    ["pgvector", report.pgvector ?? report.distributed?.vectorStores],
   ].flatMap(([name, present]) => (present ? [] : [name as string]));
   const notRun = missing.length
     ? [`Not measured in this file yet: ${missing.join(", ")} (\`npm run bench -- --only ${missing.join(",")}\`).`, ""]
@@ -481,22 +486,79 @@ export async function writeReport(report: Report, file: string) {
   await writeFile(file, out.join("\n"));
 }
 
-/** Issue 16: worker processes through the queue, the queue's cost per batch, Redis memory, pgvector against FAISS. */
+/** Issue 16: worker processes through the queue, the queue's cost per batch, Redis memory. */
 function distributedSection(d: any, out: string[]) {
-  const { cores, images, layouts, runs, redisMemory: r, vectorStores: v, load } = d;
+  const { cores, runs, redisMemory: r, load } = d;
+  out.push(
+    `## Beyond one machine: queue workers, Redis and pgvector (issue 16)`,
+    "",
+    ...(load
+      ? [
+          `**Measured on a loaded machine**: the ${cores} cores were shared with other engineers' builds and tests while this ran`,
+          `(\`uptime\` at the start, after the indexing runs, and at the end: ${load.map((l: string) => `"${l.replace(/^.*load average/, "load average")}"`).join("; ")};`,
+          "each contender's load averages when it ended are in the raw results).",
+          "The indexing ratios come from runs interleaved in the same minutes; absolute rates would be higher on an idle machine.",
+        ]
+      : []),
+    "Reproduce: `npm run bench -- --only distributed` (it ends with the pgvector comparison in the next section).",
+    "",
+  );
+  if (runs) queueSection(d, out);
+  if (r) {
+    out.push(
+      `### Redis memory per batch job (${r.batches.toLocaleString("en")} jobs of ${r.batchSize} images, paths of ${r.pathLength} characters)`,
+      "",
+      "| state | bytes per batch (INFO used_memory, less the event stream) | per image | one job's hash (MEMORY USAGE) |",
+      "|---|---|---|---|",
+      `| queued (waiting) | ${Math.round(r.bytesPerQueuedBatch).toLocaleString("en")} | ${Math.round(r.bytesPerQueuedBatch / r.batchSize)} | ${r.jobKeyBytes.toLocaleString("en")} |`,
+      `| completed (kept a day, with its result) | ${Math.round(r.bytesPerCompletedBatch).toLocaleString("en")} | ${Math.round(r.bytesPerCompletedBatch / r.batchSize)} | ${r.completedJobKeyBytes.toLocaleString("en")} |`,
+      "",
+      `A job's data is ${r.jobDataBytes.toLocaleString("en")} bytes of JSON. BullMQ's event stream is capped at about 10,000 events`,
+      `(${Math.round(r.eventStreamBytes.completed / 1024).toLocaleString("en")} KiB here once full), whatever the number of jobs. Sizing: docs/scaling.md.`,
+      "",
+    );
+  }
+}
+
+/** What HNSW32 reaches on 1M clustered vectors, for the note under the targets. */
+function clusteredNote(c: any): string {
+  const fast = hnswPoints(c?.HNSW32)
+    .filter((q: any) => q.p50Ms <= 5)
+    .at(-1);
+  if (!fast) return " For data with structure, see the clustered measurement below.";
+  return ` On 1M clustered vectors (below) the same index reaches recall@10 ${round(fast.recallAt10, 3)} at a p50 of ${ms(fast.p50Ms)} (efSearch ${fast.efSearch}).`;
+}
+
+const KEPT_MARKER = "**Kept from the previous version of this file**";
+
+/**
+ * The `## ` sections of the previous file whose headings this run did not write: sections
+ * written by hand (each with its own date and command) and those of sections not run here.
+ * Without this, a run with --only on a machine without earlier results, or any full run,
+ * dropped them. Headings are compared without their numbers (counts and core numbers vary).
+ */
+function sectionsNotIn(previous: string, generated: string[]): string[] {
+  const key = (heading: string) => heading.replace(/[\d.,]+/g, "#").trim();
+  const written = new Set(generated.filter((line) => line.startsWith("## ")).map(key));
+  const kept: string[] = [];
+  let keeping = false;
+  for (const line of previous.split("\n")) {
+    if (line.startsWith(KEPT_MARKER)) continue;
+    if (line.startsWith("## ")) keeping = !written.has(key(line));
+    else if (line.startsWith("# ")) keeping = false;
+    if (keeping) kept.push(line);
+  }
+  return kept;
+}
+
+/** The queue part of issue 16's section: indexing through BullMQ against in process. */
+function queueSection(d: any, out: string[]) {
+  const { cores, images, layouts, runs } = d;
   const name = (l: { workers: number; threads: number }) =>
     `${l.workers} worker process${l.workers > 1 ? "es" : ""} × ${l.threads} thread${l.threads > 1 ? "s" : ""}`;
   const [one] = runs.queued;
   const perBatch = (x: any) => x.seconds / x.batches;
   out.push(
-    `## Beyond one machine: queue workers, Redis and pgvector (issue 16)`,
-    "",
-    `**Measured on a loaded machine**: the ${cores} cores were shared with other engineers' builds and tests while this ran`,
-    `(\`uptime\` at the start, after the indexing runs, and at the end: ${load.map((l: string) => `"${l.replace(/^.*load average/, "load average")}"`).join("; ")};`,
-    "each contender's load averages when it ended are in the raw results).",
-    "The indexing ratios come from runs interleaved in the same minutes; absolute rates would be higher on an idle machine.",
-    "Reproduce: `npm run bench -- --only distributed` (add `--pgvector-vectors 30000` for a shorter pgvector run).",
-    "",
     `### Indexing ${images} web images (640×480) through the queue, fp32 \`bench-vit-b32\`, batches of 16, ${runs.inProcess.length === 1 ? "one repetition (indicative only)" : `${runs.inProcess.length} interleaved repetitions`}`,
     "",
     "Redis and Postgres + pgvector (PGlite) on loopback; the coordinator (`indexFoldersQueued`) hashes, plans and enqueues,",
@@ -532,85 +594,52 @@ function distributedSection(d: any, out: string[]) {
       ".",
     "",
   );
-  if (r) {
-    out.push(
-      `### Redis memory per batch job (${r.batches.toLocaleString("en")} jobs of ${r.batchSize} images, paths of ${r.pathLength} characters)`,
-      "",
-      "| state | bytes per batch (INFO used_memory, less the event stream) | per image | one job's hash (MEMORY USAGE) |",
-      "|---|---|---|---|",
-      `| queued (waiting) | ${Math.round(r.bytesPerQueuedBatch).toLocaleString("en")} | ${Math.round(r.bytesPerQueuedBatch / r.batchSize)} | ${r.jobKeyBytes.toLocaleString("en")} |`,
-      `| completed (kept a day, with its result) | ${Math.round(r.bytesPerCompletedBatch).toLocaleString("en")} | ${Math.round(r.bytesPerCompletedBatch / r.batchSize)} | ${r.completedJobKeyBytes.toLocaleString("en")} |`,
-      "",
-      `A job's data is ${r.jobDataBytes.toLocaleString("en")} bytes of JSON. BullMQ's event stream is capped at about 10,000 events`,
-      `(${Math.round(r.eventStreamBytes.completed / 1024).toLocaleString("en")} KiB here once full), whatever the number of jobs. Sizing: docs/scaling.md.`,
-      "",
-    );
-  }
-  if (v) {
-    const f = v.faiss;
-    const p = v.pgvector;
-    out.push(
-      `### pgvector (PGlite) against FAISS HNSW, ${v.count.toLocaleString("en")} clustered 512-d vectors, k = 10, ${v.queries} queries one at a time`,
-      "",
-      "The same vectors (bench/stats.ts `clusteredUnitVectors`, 1,000 groups) and queries in both; recall@10 against an",
-      `exact scan (faiss IndexFlatIP). ef_search ${v.efSearch} in both; each index with its store's defaults. FAISS runs first,`,
-      "then pgvector, in one process: not interleaved, so on a loaded machine their ratio carries the load's swings too.",
-      "",
-      "| store | index | insert, vectors/s | index build | p50 | p99 | recall@10 | on disk |",
-      "|---|---|---|---|---|---|---|---|",
-      `| ImageFaissStore | ${f.index} (M 32, efConstruction 40) | ${Math.round(f.insertPerSecond).toLocaleString("en")} | (while inserting) | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} | ${round(f.recallAt10, 3)} | – |`,
-      `| PgvectorImageStore, pgvector ${p.pgvector} on PGlite | ${p.index} | ${Math.round(p.insertPerSecond).toLocaleString("en")} | ${round(p.buildSeconds, 1)} s (maintenance_work_mem ${p.maintenanceWorkMem}) | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${round(p.recallAt10, 3)} | index ${round(p.indexBytes / 2 ** 20, 0)} MiB, table with indexes ${round(p.tableBytes / 2 ** 20, 0)} MiB |`,
-      "",
-      `pgvector ÷ FAISS: insert ${round(p.insertPerSecond / f.insertPerSecond, 3)}×, p50 ${round(p.p50Ms / f.p50Ms, 2)}×. ` +
-        `Without the index, pgvector's exact scan took ${ms(p.exactP50Ms)} per query (p50 of ${p.exactQueries}).`,
-      `Postgres' own execution time for the same searches (EXPLAIN ANALYZE, ${p.explainedQueries} queries): p50 ${ms(p.serverP50Ms)}; ` +
-        `the rest of the p50 is PGlite's cost per query (WASM, the wire protocol, the vector as text). ` +
-        (p.usedHnswIndex
-          ? `Every plan used the HNSW index${p.forcedIndex ? " (sequential scans were turned off for these queries: at this size the planner may prefer one)" : ""}.`
-          : "**The planner did not use the HNSW index for every query**: these figures are partly a sequential scan."),
-      ...(v.count < 100_000
-        ? [
-            `Measured at ${v.count.toLocaleString("en")} vectors, not 100,000: on this machine PGlite inserted ${Math.round(p.insertPerSecond)} rows/s and built the graph in ${round(p.buildSeconds, 0)} s, ` +
-              "so 100,000 (a build that grows faster than linearly) would not fit a run of a quarter of an hour. " +
-              "`npm run bench -- --only distributed` measures 100,000 (the default without `--quick`).",
-          ]
-        : []),
-      `Load averages when this part ended: ${v.loadAverage ? v.loadAverage.map((x: number) => round(x, 1)).join(", ") : "not recorded"}.`,
-      "pgvector's insert writes rows with their Documents through `addVectors` (INSERT … ON CONFLICT, 500 rows a statement)",
-      "into PGlite, a single-user Postgres compiled to WASM in another process, reached over the wire protocol: one",
-      "session, no parallelism. A native Postgres builds HNSW with parallel workers (pgvector ≥ 0.6) and is faster on both counts.",
-      "",
-    );
-  }
 }
 
-/** What HNSW32 reaches on 1M clustered vectors, for the note under the targets. */
-function clusteredNote(c: any): string {
-  const fast = hnswPoints(c?.HNSW32)
-    .filter((q: any) => q.p50Ms <= 5)
-    .at(-1);
-  if (!fast) return " For data with structure, see the clustered measurement below.";
-  return ` On 1M clustered vectors (below) the same index reaches recall@10 ${round(fast.recallAt10, 3)} at a p50 of ${ms(fast.p50Ms)} (efSearch ${fast.efSearch}).`;
-}
-
-const KEPT_MARKER = "**Kept from the previous version of this file**";
-
-/**
- * The `## ` sections of the previous file whose headings this run did not write: sections
- * written by hand (each with its own date and command) and those of sections not run here.
- * Without this, a run with --only on a machine without earlier results, or any full run,
- * dropped them. Headings are compared without their numbers (counts and core numbers vary).
- */
-function sectionsNotIn(previous: string, generated: string[]): string[] {
-  const key = (heading: string) => heading.replace(/[\d.,]+/g, "#").trim();
-  const written = new Set(generated.filter((line) => line.startsWith("## ")).map(key));
-  const kept: string[] = [];
-  let keeping = false;
-  for (const line of previous.split("\n")) {
-    if (line.startsWith(KEPT_MARKER)) continue;
-    if (line.startsWith("## ")) keeping = !written.has(key(line));
-    else if (line.startsWith("# ")) keeping = false;
-    if (keeping) kept.push(line);
-  }
-  return kept;
+/** Issue 16: pgvector (PGlite) against FAISS HNSW at one size, on the same vectors and queries. */
+function pgvectorSection(v: any, out: string[]) {
+  const f = v.faiss;
+  const p = v.pgvector;
+  out.push(
+    `## pgvector (PGlite) against FAISS HNSW, ${v.count.toLocaleString("en")} clustered 512-d vectors, k = 10, ${v.queries} queries one at a time (issue 16)`,
+    "",
+    `Reproduce: \`npm run bench -- --only pgvector --pgvector-vectors ${v.count}\` (the distributed section runs it too).`,
+    "",
+    "The same vectors (bench/stats.ts `clusteredUnitVectors`, 1,000 groups) and queries in both; recall@10 against an",
+    `exact scan (faiss IndexFlatIP). ef_search ${v.efSearch} in both; each index with its store's defaults. FAISS runs first,`,
+    "then pgvector, in one process: not interleaved, so on a loaded machine their ratio carries the load's swings too.",
+    "",
+    "| store | index | insert, vectors/s | index build | p50 | p99 | recall@10 | on disk |",
+    "|---|---|---|---|---|---|---|---|",
+    `| ImageFaissStore | ${f.index} (M 32, efConstruction 40) | ${Math.round(f.insertPerSecond).toLocaleString("en")} | (while inserting) | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} | ${round(f.recallAt10, 3)} | – |`,
+    `| PgvectorImageStore, pgvector ${p.pgvector} on PGlite | ${p.index} | ${Math.round(p.insertPerSecond).toLocaleString("en")} | ${round(p.buildSeconds, 1)} s (maintenance_work_mem ${p.maintenanceWorkMem}) | ${ms(p.p50Ms)} | ${ms(p.p99Ms)} | ${round(p.recallAt10, 3)} | index ${round(p.indexBytes / 2 ** 20, 0)} MiB, table with indexes ${round(p.tableBytes / 2 ** 20, 0)} MiB |`,
+    "",
+    `pgvector ÷ FAISS: insert ${round(p.insertPerSecond / f.insertPerSecond, 3)}×, p50 ${round(p.p50Ms / f.p50Ms, 2)}×. ` +
+      `Without the index, pgvector's exact scan took ${ms(p.exactP50Ms)} per query (p50 of ${p.exactQueries}).`,
+    ...(p.buildServerCpuSeconds === undefined
+      ? []
+      : [
+          `PGlite's own CPU time (its process, from /proc, whatever else ran): ${round(p.insertServerCpuSeconds, 1)} s for the insert, ` +
+            `${round(p.buildServerCpuSeconds, 1)} s for the HNSW build (${round((1000 * p.buildServerCpuSeconds) / v.count, 2)} ms a vector); ` +
+            (p.graphOutgrewMemoryAfter === null
+              ? "the graph fit in maintenance_work_mem."
+              : `**the graph outgrew maintenance_work_mem after ${p.graphOutgrewMemoryAfter.toLocaleString("en")} vectors** and the rest was built on disk.`),
+        ]),
+    `Postgres' own execution time for the same searches (EXPLAIN ANALYZE, ${p.explainedQueries} queries): p50 ${ms(p.serverP50Ms)}; ` +
+      `the rest of the p50 is PGlite's cost per query (WASM, the wire protocol). ` +
+      (p.usedHnswIndex
+        ? `Every plan used the HNSW index${p.forcedIndex ? " (sequential scans were turned off for these queries: at this size the planner may prefer one)" : ""}.`
+        : "**The planner did not use the HNSW index for every query**: these figures are partly a sequential scan."),
+    f.oneThreadPerQuery === undefined
+      ? "FAISS searched each query on faiss' OpenMP default threads (before single queries ran on one thread)."
+      : f.oneThreadPerQuery
+        ? "FAISS searched each query on one OpenMP thread (`FaissIndex.search`): faiss 1.7.3 opens a parallel region even for one HNSW query, and its idle threads spinning at the barrier made single queries 4-5x slower on this loaded machine."
+        : "FAISS searched each query on all OpenMP threads: **this addon has no setNumThreads** (rebuild it: `node scripts/install-faiss-node.mjs`), and on a loaded machine idle OpenMP threads spinning at faiss' barrier slow single HNSW queries several times.",
+    `Load averages when this part ended: ${v.loadAverage ? v.loadAverage.map((x: number) => round(x, 1)).join(", ") : "not recorded"}.`,
+    "pgvector's insert writes rows with their Documents through `addVectors` (INSERT … ON CONFLICT, 500 rows a statement,",
+    "each vector in pgvector's binary form) into PGlite, a single-user Postgres compiled to WASM in another process, reached",
+    "over the wire protocol: one session, no parallelism. A native Postgres builds HNSW with parallel workers (pgvector ≥ 0.6)",
+    "and is faster on both counts.",
+    "",
+  );
 }

@@ -61,7 +61,7 @@ export {
 } from "./vectorstores/pgvector/pgvector_image_store.js";
 export type { PgvectorColumns } from "./vectorstores/pgvector/identifiers.js";
 export { readPgvectorStoreModel, type ReadStoreModelOptions } from "./vectorstores/pgvector/store_model.js";
-export type { HnswOptions } from "./vectorstores/pgvector/schema.js";
+export type { HnswBuildResult, HnswOptions } from "./vectorstores/pgvector/schema.js";
 export { pathsOf, withPaths } from "./vectorstores/image_paths.js";
 export type { MetadataFilter } from "./vectorstores/filter.js";
 export {

@@ -4,16 +4,21 @@
  * search (faiss-node's IndexFlatIP), for
  * - PgvectorImageStore on PGlite (Postgres + pgvector in WASM, over the wire protocol, in
  *   its own process: test/helpers/pglite_server.ts), rows written with `addVectors` and
- *   their Documents, the HNSW index built after the load (as the store does);
+ *   their Documents, the HNSW index built after the load (as the store does), with the
+ *   given maintenance_work_mem; PGlite's own CPU time for the insert and the build is read
+ *   from /proc, apart from the load of a shared machine;
  * - ImageFaissStore with HNSW32, the same vectors and Documents.
  * Each store runs with its defaults (pgvector m 16, ef_construction 64; faiss M 32,
  * efConstruction 40) and the same ef_search.
  */
+import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { Document } from "@langchain/core/documents";
 import pg from "pg";
 import { ImageEmbeddings, ImageFaissStore, PgvectorImageStore } from "../../src/index.js";
 import { loadFaiss } from "../../src/utils/imports.js";
+import { FaissIndex } from "../../src/vectorstores/faiss_index.js";
+import { toVectorBinary } from "../../src/vectorstores/pgvector/vector_binary.js";
 import { startPgliteServer } from "../../test/helpers/pglite_server.js";
 import { clusteredUnitVectors, percentile, rows } from "../stats.js";
 import { measure, readArgs, report } from "./child.js";
@@ -30,7 +35,7 @@ const args = readArgs<{
   efSearch: number;
   /** Vectors per `addVectors` call. */
   chunk: number;
-  /** Postgres' maintenance_work_mem for the HNSW build: the graph is built much faster when it fits. */
+  /** Postgres' maintenance_work_mem for the HNSW build (the store's `maintenanceWorkMem`): much faster when the graph fits. */
   maintenanceWorkMem: string;
   /** Turn off sequential scans for the HNSW queries (PGlite's one session: it reaches the store's connections). */
   forceIndex: boolean;
@@ -66,6 +71,12 @@ async function timeQueries(search: (q: number[]) => Promise<[Document, number][]
   return { latencies, found };
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc: PGlite's own work, however loaded the machine. */
+const cpuSecondsOf = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+
 const results: Record<string, unknown> = { count: args.count, queries: args.queries, efSearch: args.efSearch };
 
 // FAISS first: it is quick, and its memory is freed before PGlite grows.
@@ -80,6 +91,8 @@ const results: Record<string, unknown> = { count: args.count, queries: args.quer
   const run = await timeQueries((q) => store.similaritySearchVectorWithScore(q, 10), queries);
   results.faiss = {
     index: "HNSW32",
+    // With our addon (v2) a single query searches on one OpenMP thread (FaissIndex.search); without it, on all.
+    oneThreadPerQuery: (await FaissIndex.threadCount()) !== undefined,
     insertSeconds: load.seconds,
     insertPerSecond: args.count / load.seconds,
     // faiss builds the graph while it adds: the insert is the build.
@@ -92,6 +105,7 @@ const results: Record<string, unknown> = { count: args.count, queries: args.quer
 }
 
 const server = await startPgliteServer({ maxConnections: 8 });
+const pglite = server.child.pid!;
 try {
   const store = await PgvectorImageStore.initialize(embeddings, {
     connectionString: server.url,
@@ -101,22 +115,24 @@ try {
     poolSize: 2,
   });
   try {
+    const insertCpuBefore = cpuSecondsOf(pglite);
     const load = await measure(async () => {
       for (let start = 0; start < args.count; start += args.chunk) {
         const end = Math.min(args.count, start + args.chunk);
         await store.addVectors(rows(data, DIM, start, end), documentsFor(start, end));
       }
     });
+    const insertServerCpuSeconds = cpuSecondsOf(pglite) - insertCpuBefore;
     console.error(`pgvector insert: ${load.seconds.toFixed(1)} s`);
     const scan = await timeQueries(
       (q) => store.similaritySearchVectorWithScore(q, 10),
       queries.slice(0, args.exactQueries),
     );
-    // PGlite's connections share one session, so this SET reaches the store's connections too.
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();
-    await client.query(`SET maintenance_work_mem = '${args.maintenanceWorkMem}'`);
-    const build = await measure(() => store.createHnswIndex());
+    const buildCpuBefore = cpuSecondsOf(pglite);
+    const build = await measure(() => store.createHnswIndex({ maintenanceWorkMem: args.maintenanceWorkMem }));
+    const buildServerCpuSeconds = cpuSecondsOf(pglite) - buildCpuBefore;
     const { rows: size } = await client.query(
       `SELECT pg_relation_size('bench_vectors_embedding_hnsw_idx'::regclass) AS index_bytes,
               pg_total_relation_size('bench_vectors'::regclass) AS total_bytes`,
@@ -133,7 +149,7 @@ try {
       const { rows: plan } = await client.query(
         `EXPLAIN (ANALYZE, FORMAT JSON) SELECT id, embedding <=> $1::vector AS d FROM bench_vectors
          ORDER BY embedding <=> $1::vector LIMIT 10`,
-        [`[${q.join(",")}]`],
+        [toVectorBinary(Float32Array.from(q))],
       );
       const [top] = plan[0]["QUERY PLAN"] as { "Execution Time": number; Plan: unknown }[];
       plans.push({
@@ -147,11 +163,14 @@ try {
       pgvector: store.pgvectorVersion,
       insertSeconds: load.seconds,
       insertPerSecond: args.count / load.seconds,
+      insertServerCpuSeconds,
       exactP50Ms: percentile(scan.latencies, 50),
       exactQueries: scan.latencies.length,
       exactRecallAt10: recallAt10(scan.found),
       buildSeconds: build.seconds,
+      buildServerCpuSeconds,
       maintenanceWorkMem: args.maintenanceWorkMem,
+      graphOutgrewMemoryAfter: build.value.outgrewMemoryAfter ?? null,
       indexBytes: Number(size[0].index_bytes),
       tableBytes: Number(size[0].total_bytes),
       p50Ms: percentile(run.latencies, 50),

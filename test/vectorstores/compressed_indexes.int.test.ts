@@ -279,6 +279,35 @@ describe("threads", () => {
       "Expected a whole number >= 1 for threads but received 0",
     );
   });
+
+  it("a single query searches on one OpenMP thread, a batch on the index's threads, and the count is restored", async () => {
+    const index = await FaissIndex.create(
+      DIM,
+      "HNSW16",
+      "cosine",
+      { efSearch: 64, efConstruction: 40, nprobe: 1 },
+      {
+        threads: 2,
+      },
+    );
+    index.add(Float32Array.from(vectors.slice(0, 500).flat()), DIM);
+    // Records the thread count each real search ran with (the search itself is faiss').
+    const faiss = (await loadFaiss()) as unknown as { getNumThreads(): number };
+    const native = index.native as unknown as { searchBuffer: (...args: unknown[]) => unknown };
+    const search = native.searchBuffer.bind(native);
+    const seen: number[] = [];
+    native.searchBuffer = (...args) => {
+      seen.push(faiss.getNumThreads());
+      return search(...args);
+    };
+    const one = index.search(vectors[3], 1);
+    expect(one.positions).toEqual([3]);
+    expect(one.scores[0]).toBeCloseTo(1, 5);
+    expect(await FaissIndex.threadCount()).toBe(2);
+    const batch = index.searchMany(Float32Array.from([...vectors[4], ...vectors[5]]), 1);
+    expect(batch.map((hit) => hit.positions)).toEqual([[4], [5]]);
+    expect(seen).toEqual([1, 2]);
+  });
 });
 
 describe("without the addon's parameter methods (faiss-node's prebuilt binary)", () => {

@@ -188,13 +188,14 @@ describe("PgvectorImageStore", () => {
       }
     });
 
-    it("stored vectors are read back by id (unit length), undefined for unknown ids", async () => {
+    it("stored vectors are read back by id (unit length, the float32s FAISS holds), undefined for unknown ids", async () => {
       const ids = [documents[3].id!, documents[3].metadata.contentHash as string, uuidFromContentHash("f".repeat(64))];
       const [a, b, none] = await store.getVectorsById(ids);
       expect(none).toBeUndefined();
       expect(a).toEqual(b);
       const [expected] = await faiss.getVectorsById([documents[3].id!]);
-      for (let i = 0; i < a!.length; i++) expect(a![i]).toBeCloseTo(expected![i], 6);
+      // Vectors travel in pgvector's binary form: every float arrives as sent, byte order included.
+      expect(a!.map(Math.fround)).toEqual(expected);
     });
   });
 
@@ -306,6 +307,46 @@ describe("PgvectorImageStore", () => {
       expect(rows).toHaveLength(1);
       expect(rows[0].indexdef).toMatch(/m='?8'?, ef_construction='?32'?/);
       await expect(store.createHnswIndex({ m: 16, efConstruction: 8 })).rejects.toThrow(/at least 2 × m/);
+    });
+
+    it("maintenanceWorkMem reaches the build and nothing else; a graph that outgrows it is reported", async () => {
+      // Embeddings without a model: rows of 256 floats, enough to outgrow Postgres' smallest maintenance_work_mem.
+      const plain = { embedQuery: async () => [], embedDocuments: async () => [] };
+      const s = await PgvectorImageStore.initialize(plain, {
+        connectionString: server.url,
+        tableName: "hnsw_memory",
+        dimension: 256,
+        hnswIndexAt: Infinity,
+      });
+      opened.push(s);
+      const rows = clusteredVectors(1000, 256, 11);
+      await s.addVectors(
+        rows,
+        rows.map((_, i) => new Document({ pageContent: `${i}`, metadata: { i } })),
+      );
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        const setting = async () => (await client.query("SHOW maintenance_work_mem")).rows[0].maintenance_work_mem;
+        const before = await setting();
+        const spilled = await s.createHnswIndex({ maintenanceWorkMem: "1MB" });
+        expect(spilled.built).toBe(true);
+        expect(spilled.outgrewMemoryAfter).toBeGreaterThan(0);
+        expect(spilled.outgrewMemoryAfter).toBeLessThan(1000);
+        // SET LOCAL: the session (which all of PGlite's connections share) keeps its own setting.
+        expect(await setting()).toBe(before);
+        await client.query("DROP INDEX hnsw_memory_embedding_hnsw_idx");
+        expect(await s.createHnswIndex({ maintenanceWorkMem: "64MB" })).toEqual({ built: true });
+        expect(await s.createHnswIndex({ maintenanceWorkMem: "64MB" })).toEqual({ built: false });
+        const [[best, score]] = await s.similaritySearchVectorWithScore(rows[5], 1);
+        expect(best.metadata.i).toBe(5);
+        expect(score).toBeCloseTo(1, 5);
+      } finally {
+        await client.end();
+      }
+      await expect(s.createHnswIndex({ maintenanceWorkMem: "1 gigabyte" })).rejects.toThrow(
+        'Expected a size like "512MB" or "2GB" (kB, MB, GB or TB) for maintenanceWorkMem but received "1 gigabyte"',
+      );
     });
 
     it("sets hnsw.ef_search (and iterative scans) on every new pooled connection", async () => {

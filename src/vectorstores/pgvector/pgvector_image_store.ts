@@ -18,9 +18,11 @@ import {
   hasHnswIndex,
   pgvectorVersion,
   versionAtLeast,
+  type HnswBuildResult,
   type HnswOptions,
 } from "./schema.js";
-import { parseVectorLiteral, toVectorLiteral } from "./vector_literal.js";
+import { toVectorBinary } from "./vector_binary.js";
+import { parseVectorLiteral } from "./vector_literal.js";
 
 export interface PgvectorImageStoreArgs {
   /** `postgres://user:password@host:port/database`. Required. */
@@ -260,7 +262,7 @@ export class PgvectorImageStore extends VectorStore {
       const unit = Float32Array.from(vector);
       normalizeInPlace(unit);
       // Postgres text cannot hold NUL bytes.
-      return [ids[i], documents[i].pageContent.replace(/\0/g, ""), documents[i].metadata ?? {}, toVectorLiteral(unit)];
+      return [ids[i], documents[i].pageContent.replace(/\0/g, ""), documents[i].metadata ?? {}, toVectorBinary(unit)];
     });
     const last = new Map(ids.map((id, i) => [id, i]));
     const unique = rows.filter((_, i) => last.get(ids[i]) === i);
@@ -280,10 +282,13 @@ export class PgvectorImageStore extends VectorStore {
   /**
    * Builds the HNSW index (cosine) on the vector column, unless the table has one. Build it
    * after a bulk load: inserting into an existing graph is slower than building it once.
+   * Resolves with whether it built one and, when the graph outgrew `maintenanceWorkMem`
+   * (then the build is several times slower), after how many rows.
    */
-  async createHnswIndex(options: HnswOptions = this.hnswOptions): Promise<void> {
-    await createHnswIndex(this.pool, this.names, options);
+  async createHnswIndex(options: HnswOptions = this.hnswOptions): Promise<HnswBuildResult> {
+    const result = await createHnswIndex(this.pool, this.names, options);
     this.indexed = true;
+    return result;
   }
 
   /** Deletes rows by id (UUIDs or content hashes), or every row matching an object filter. Unknown ids are ignored. */
@@ -423,7 +428,7 @@ export class PgvectorImageStore extends VectorStore {
       `SELECT ${this.selectDocument}, ${this.names.vector} <=> $1::vector AS distance FROM ${this.names.table}
        ${sql.where ? `WHERE ${sql.where}` : ""}
        ORDER BY ${this.names.vector} <=> $1::vector LIMIT $2`,
-      [toVectorLiteral(unit), k, ...sql.parameters],
+      [toVectorBinary(unit), k, ...sql.parameters],
     );
     return rows.map((row) => [rowDocument(row), 1 - Number(row.distance)]);
   }

@@ -1,8 +1,4 @@
-/** pgvector's text form of a vector, `[0.1,0.2,...]`: how vectors are sent and read back. */
-
-export function toVectorLiteral(vector: ArrayLike<number>): string {
-  return `[${Array.prototype.join.call(vector, ",")}]`;
-}
+/** pgvector's text form of a vector, `[0.1,0.2,...]`: how vectors are read back (they are sent in binary, vector_binary.ts). */
 
 /** Parses pgvector's text output (node-postgres returns vectors as text). */
 export function parseVectorLiteral(text: string): number[] {
