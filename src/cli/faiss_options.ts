@@ -29,8 +29,8 @@ export function indexBuildOptions(): Option[] {
   return [
     new Option(
       "--ef-construction <n>",
-      "HNSW: candidates examined per insertion; higher builds slower, better graphs (default: 40; " +
-        "for an existing index, applies to the images added from now on)",
+      "HNSW: candidates examined per insertion; higher builds slower, better graphs; give it when the " +
+        "index is created (default: 40)",
     ).argParser(positiveInteger("--ef-construction")),
     new Option(
       "--train-size <n>",
@@ -40,11 +40,11 @@ export function indexBuildOptions(): Option[] {
     ).argParser(positiveInteger("--train-size")),
     new Option(
       "--ef-search <n>",
-      "HNSW: candidates examined per search, saved with the index as its default (default: 128)",
+      "HNSW: candidates examined per search, saved with the index as its default (default: the index's, else 128)",
     ).argParser(positiveInteger("--ef-search")),
     new Option(
       "--nprobe <n>",
-      "IVF: lists probed per search, saved with the index as its default (default: 8)",
+      "IVF: lists probed per search, saved with the index as its default (default: the index's, else 8)",
     ).argParser(positiveInteger("--nprobe")),
     threadsOption(),
     ...vectorsOnDiskOptions(

@@ -118,7 +118,7 @@ describe("FAISS store options", () => {
       expect(reranked.some((h) => Math.fround(h.score) !== h.score)).toBe(true);
       expect(top.every((h) => Math.fround(h.score) === h.score)).toBe(true);
     }
-  });
+  }, 180_000);
 
   it("serve keeps the saved vector placement and prefetches the vectors in the background once started", async () => {
     const server = spawn(
@@ -159,7 +159,7 @@ describe("FAISS store options", () => {
       server.kill("SIGTERM");
       await exited;
     }
-  });
+  }, 180_000);
 
   it("saves new search defaults and moves the vectors of an existing index, though no file changed", async () => {
     expect(await index(ivf, ["--nprobe", "3"])).toMatchObject({ added: 0, unchanged: 24 });
@@ -180,7 +180,7 @@ describe("FAISS store options", () => {
     const loaded = await runCli(["duplicates", "--index", ivf, "--threshold", "0.9", "--json"]);
     expect(inPlace.code, inPlace.stderr).toBe(0);
     expect(parseJson(inPlace)).toEqual(parseJson(loaded));
-  });
+  }, 180_000);
 
   it("builds HNSW with --ef-construction and saves --ef-search", async () => {
     const hnsw = join(dir, "hnsw");
@@ -199,7 +199,7 @@ describe("FAISS store options", () => {
     expect((await savedParams(hnsw)).efSearch).toBe(48);
     const found = await search(hnsw, ["a red circle"], ["--ef-search", "64"]);
     expect(found.map((h) => h.id)).toEqual((await exact(["a red circle"])).map((h) => h.id));
-  });
+  }, 180_000);
 
   it("refuses bad values and options the index has no use for, naming the flag", async () => {
     const fails = async (args: string[], message: string) => {
