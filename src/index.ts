@@ -108,6 +108,7 @@ export {
   DEFAULT_INDEX_DIR,
   type OpenIndexOptions,
   type OpenedIndex,
+  type IndexStoreOptions,
 } from "./indexer/open_index.js";
 export { IndexLockedError } from "./indexer/lock.js";
 export {

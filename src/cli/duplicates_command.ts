@@ -2,16 +2,18 @@
 import { Command, Option } from "commander";
 import { DEFAULT_DUPLICATE_THRESHOLD } from "../indexer/defaults.js";
 import type { IndexDuplicateGroup } from "../indexer/search.js";
-import { displayPath, formatCount, indexOption, jsonOption, printJson, similarity } from "./shared.js";
+import { storeSettings, vectorPlacementOptions } from "./faiss_options.js";
+import { addOptions, displayPath, formatCount, indexOption, jsonOption, printJson, similarity } from "./shared.js";
 
 interface DuplicatesCommandOptions {
   index: string;
+  vectorsOnDisk?: boolean;
   threshold: number;
   json?: boolean;
 }
 
 export function duplicatesCommand(): Command {
-  return new Command("duplicates")
+  const command = new Command("duplicates")
     .summary("list groups of near-duplicate images")
     .description(
       "List groups of images whose vectors are at least --threshold similar (cosine), linked transitively, " +
@@ -24,7 +26,9 @@ export function duplicatesCommand(): Command {
         .default(DEFAULT_DUPLICATE_THRESHOLD),
     )
     .addOption(jsonOption())
-    .addOption(indexOption())
+    .addOption(indexOption());
+  // Only where the vectors are read from: pairs are compared exactly, without faiss searches to tune.
+  return addOptions(command, vectorPlacementOptions())
     .addHelpText(
       "after",
       "\nExamples:\n  image-embeddings duplicates\n  image-embeddings duplicates --threshold 0.9 --json",
@@ -33,7 +37,7 @@ export function duplicatesCommand(): Command {
       if (!(options.threshold > -1)) throw new Error("--threshold must be above -1");
       const { openIndexVectors } = await import("../indexer/open_index.js");
       const { duplicateGroups } = await import("../indexer/search.js");
-      const { store } = await openIndexVectors(options.index);
+      const { store } = await openIndexVectors(options.index, { store: storeSettings(options) });
       const groups = duplicateGroups(store, options.threshold);
       if (options.json) printJson({ threshold: options.threshold, groups });
       else process.stdout.write(`${formatGroups(groups, options.threshold)}\n`);

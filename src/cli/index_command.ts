@@ -5,10 +5,18 @@ import { isAbsolute } from "node:path";
 import { Command, Option } from "commander";
 import type { ModelDtype } from "../models/model_source.js";
 import type { IndexSummary } from "../indexer/index_summary.js";
+import {
+  checkFaissOptions,
+  givenFlags,
+  indexBuildOptions,
+  storeSettings,
+  type FaissCommandOptions,
+} from "./faiss_options.js";
 import { formatDuration, indexProgressReporter } from "./progress.js";
 import { runQueuedIndex, type QueuedIndexCommandOptions } from "./queued_index.js";
 import { queueNameOption, queueOption, storeOption, tableOption } from "./store_options.js";
 import {
+  addOptions,
   displayPath,
   formatCount,
   indexOption,
@@ -20,7 +28,7 @@ import {
   printJson,
 } from "./shared.js";
 
-interface IndexCommandOptions extends QueuedIndexCommandOptions {
+interface IndexCommandOptions extends QueuedIndexCommandOptions, FaissCommandOptions {
   index: string;
   model?: string;
   dtype?: ModelDtype;
@@ -51,9 +59,10 @@ export function indexCommand(): Command {
     .addOption(
       new Option(
         "--index-type <type>",
-        'faiss index type of a new index: "Flat", "HNSW32", "IVF256,Flat", ... (default: "Flat")',
+        'faiss index type of a new index: "Flat", "HNSW32", "IVF1024,PQ64", "HNSW32,SQ8", ... (default: "Flat")',
       ),
-    )
+    );
+  addOptions(command, indexBuildOptions())
     .addOption(
       new Option("--batch-size <n>", "images embedded together; each batch is saved (default: 16)").argParser(
         positiveInteger("--batch-size"),
@@ -91,6 +100,10 @@ export function indexCommand(): Command {
         '  image-embeddings index photos scans --exclude "*.gif" --exclude "raw/**" --index-type HNSW32\n' +
         "  image-embeddings index photos --model ./models/my-clip --dtype q8 --index ./photo-index\n" +
         "  image-embeddings index /mnt/photos --queue redis://queue:6379 --store postgres://me@db:5432/photos\n" +
+        '  image-embeddings index /mnt/photos --index-type "IVF4096,PQ64" --vectors-on-disk --nprobe 32\n' +
+        "  image-embeddings index photos --index-type HNSW32 --ef-construction 80 --ef-search 256\n" +
+        "\nAn existing index keeps its --index-type. --ef-search and --nprobe given for it become its saved\n" +
+        "defaults; --vectors-on-disk and --no-vectors-on-disk move its vectors; each is saved even when no file changed.\n" +
         "\nWith --queue and --store, `image-embeddings worker` processes (any number, on any machine that reads\n" +
         "the same paths) embed the files, and the vectors go to Postgres + pgvector instead of the --index folder.",
     )
@@ -106,7 +119,16 @@ async function runIndex(dirs: string[], options: IndexCommandOptions): Promise<v
       throw new Error(`Cannot index ${dir}: no such file or folder`);
     }
   }
-  if (options.queue || options.store) return runQueuedIndex(dirs, options, describeSummary);
+  if (options.queue || options.store) {
+    const faissOnly = [...(options.indexType === undefined ? [] : ["--index-type"]), ...givenFlags(options)];
+    if (faissOnly.length > 0) {
+      throw new Error(
+        `${faissOnly.join(", ")}: FAISS options, for the --index folder; with --queue and --store the vectors go to Postgres`,
+      );
+    }
+    return runQueuedIndex(dirs, options, describeSummary);
+  }
+  await checkFaissOptions(options.index, options, options.indexType);
   const log = (line: string) => {
     if (!options.json) process.stdout.write(`${line}\n`);
   };
@@ -139,6 +161,7 @@ async function runIndex(dirs: string[], options: IndexCommandOptions): Promise<v
       model: options.model,
       dtype: options.dtype,
       indexType: options.indexType,
+      store: storeSettings(options),
       batchSize: options.batchSize,
       saveIntervalSeconds: options.saveInterval,
       exclude: options.exclude,

@@ -4,6 +4,14 @@ import type { ModelDtype } from "../models/model_source.js";
 import type { SearchHit } from "../indexer/search.js";
 import { parseQueryString, type MultimodalQuery } from "../retrievers/query.js";
 import {
+  checkFaissOptions,
+  givenFlags,
+  searchOptions,
+  storeSettings,
+  type FaissCommandOptions,
+} from "./faiss_options.js";
+import {
+  addOptions,
   displayPath,
   formatTable,
   indexOption,
@@ -15,7 +23,7 @@ import {
 } from "./shared.js";
 import { storeOption, tableOption } from "./store_options.js";
 
-interface SearchCommandOptions {
+interface SearchCommandOptions extends FaissCommandOptions {
   index: string;
   store?: string;
   table: string;
@@ -28,7 +36,7 @@ interface SearchCommandOptions {
 }
 
 export function searchCommand(): Command {
-  return new Command("search")
+  const command = new Command("search")
     .summary("find images by text, by image, or by query arithmetic")
     .description(
       'Search the index. The query is a description, or query arithmetic: terms joined by " + " and " - " ' +
@@ -48,7 +56,8 @@ export function searchCommand(): Command {
     .addOption(storeOption())
     .addOption(tableOption())
     .addOption(modelOptions(false)[0])
-    .addOption(modelOptions(false)[1])
+    .addOption(modelOptions(false)[1]);
+  return addOptions(command, searchOptions())
     .addHelpText(
       "after",
       "\nScores are cosine similarities (higher is closer). With real CLIP models, good text-to-image\n" +
@@ -58,7 +67,10 @@ export function searchCommand(): Command {
         "  image-embeddings search --image photos/cat.jpg -k 5\n" +
         '  image-embeddings search "image:photos/beach.jpg + snow - people" --json\n' +
         '  image-embeddings search --image photos/beach.jpg "sunset"\n' +
-        '  image-embeddings search "a dog on a beach" --store postgres://me@db:5432/photos',
+        '  image-embeddings search "a dog on a beach" --nprobe 32 --rerank 200\n' +
+        '  image-embeddings search "a dog on a beach" --store postgres://me@db:5432/photos\n' +
+        "\n--ef-search, --nprobe, --rerank, --threads and --vectors-on-disk apply to this search only: the index\n" +
+        "keeps the defaults it was saved with (set them with `image-embeddings index --ef-search/--nprobe`).",
     )
     .action(async (words: string[], options: SearchCommandOptions) => runSearch(words.join(" ").trim(), options));
 }
@@ -80,13 +92,21 @@ async function runSearch(text: string, options: SearchCommandOptions): Promise<v
 }
 
 async function openFolderForSearch(options: SearchCommandOptions) {
+  await checkFaissOptions(options.index, options);
   const { openImageIndex } = await import("../indexer/open_index.js");
-  const { store, embeddings } = await openImageIndex(options.index, { model: options.model, dtype: options.dtype });
+  const { store, embeddings } = await openImageIndex(options.index, {
+    model: options.model,
+    dtype: options.dtype,
+    store: storeSettings(options),
+  });
   return { store, embeddings, close: async () => undefined };
 }
 
 /** The pgvector store at `url`, with the model it records (or --model, which must be the same). */
 async function openStoreForSearch(url: string, options: SearchCommandOptions) {
+  if (givenFlags(options).length > 0) {
+    throw new Error(`${givenFlags(options).join(", ")}: FAISS options, for an --index folder, not for --store`);
+  }
   const { readPgvectorStoreModel } = await import("../vectorstores/pgvector/store_model.js");
   const { PgvectorImageStore } = await import("../vectorstores/pgvector/pgvector_image_store.js");
   const { ImageEmbeddings } = await import("../embeddings/image_embeddings.js");

@@ -1,6 +1,6 @@
 /** Options, argument parsers and output helpers shared by the CLI's commands. */
 import { isAbsolute, relative } from "node:path";
-import { InvalidArgumentError, Option } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import { DEFAULT_INDEX_DIR } from "../indexer/defaults.js";
 
 export const INDEX_ENV = "IMAGE_EMBEDDINGS_INDEX";
@@ -27,6 +27,12 @@ export function modelOptions(forNewIndex: boolean): Option[] {
   ];
 }
 
+/** Adds `options` to `command`, in order (commander adds one at a time). */
+export function addOptions(command: Command, options: Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
+}
+
 export function jsonOption(description = "print JSON on stdout instead of text"): Option {
   return new Option("--json", description);
 }
@@ -36,6 +42,15 @@ export function positiveInteger(name: string) {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0)
       throw new InvalidArgumentError(`Expected a positive integer for ${name} but received "${value}".`);
+    return n;
+  };
+}
+
+export function nonNegativeInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`Expected a whole number >= 0 for ${name} but received "${value}".`);
     return n;
   };
 }

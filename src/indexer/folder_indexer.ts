@@ -77,7 +77,7 @@ export async function indexFolders(roots: string[], options: IndexFoldersOptions
   const indexDir = resolve(options.indexDir ?? DEFAULT_INDEX_DIR);
   const release = await lockIndex(indexDir);
   try {
-    const { store, embeddings, manifest } = await openImageIndex(indexDir, { ...options, create: true });
+    const { store, embeddings, manifest, changesSaved } = await openImageIndex(indexDir, { ...options, create: true });
     if (manifest?.dtype && options.dtype && options.dtype !== manifest.dtype) {
       // Searching with another precision is fine; storing two precisions side by side is not what anyone wants.
       throw new Error(
@@ -133,8 +133,9 @@ export async function indexFolders(roots: string[], options: IndexFoldersOptions
       await checkpoint.finish({
         orphans: entries.orphans(),
         removedPaths: planRemovals(state.keys(), found, scope),
-        // A new index is saved even when empty, so that later commands find it.
-        saveEmpty: manifest === undefined,
+        // A new index is saved even when empty, so that later commands find it; one given
+        // new search parameters or vector placement is saved even when no file changed.
+        saveUnchanged: manifest === undefined || changesSaved,
       });
     } else {
       interrupted = true;

@@ -74,19 +74,19 @@ export class IndexCheckpoint {
 
   /**
    * The end of a complete run, after `save`: deletes the `orphans` (entries left with no
-   * path), saves the store (even an empty one, with `saveEmpty`, so that later commands find
-   * it), and drops the stat cache's entries for `removedPaths`.
+   * path), saves the store (even an empty or unchanged one, with `saveUnchanged`, unless this
+   * run saved it already), and drops the stat cache's entries for `removedPaths`.
    */
   async finish({
     orphans,
     removedPaths,
-    saveEmpty,
+    saveUnchanged,
   }: {
     orphans: string[];
     removedPaths: string[];
-    saveEmpty: boolean;
+    saveUnchanged: boolean;
   }): Promise<void> {
-    await this.writeStore({ orphans, saveEmpty });
+    await this.writeStore({ orphans, saveUnchanged });
     let pruned = false;
     for (const path of removedPaths) pruned = this.state.delete(path) || pruned;
     if (pruned) await writeState(this.indexDir, this.state);
@@ -97,10 +97,13 @@ export class IndexCheckpoint {
    * written as such (an empty `paths`) until `finish` deletes it, so that content
    * moved to a file in a later batch is not embedded again.
    */
-  private async writeStore({ orphans = [], saveEmpty = false }: { orphans?: string[]; saveEmpty?: boolean } = {}) {
+  private async writeStore({
+    orphans = [],
+    saveUnchanged = false,
+  }: { orphans?: string[]; saveUnchanged?: boolean } = {}) {
     const deleted = new Set(orphans);
     const changed = [...this.dirty.keys()].filter((id) => !deleted.has(id));
-    if (changed.length === 0 && orphans.length === 0 && !(saveEmpty && !this.savedOnce)) return;
+    if (changed.length === 0 && orphans.length === 0 && !(saveUnchanged && !this.savedOnce)) return;
     if (changed.length > 0) {
       const stored = await this.store.getVectorsById(changed);
       const vectors = changed.map((id, i) => this.newVectors.get(id) ?? stored[i]!);

@@ -29,12 +29,13 @@ import {
 import type { ImageEmbeddings } from "../embeddings/image_embeddings.js";
 import { sniffImageMime } from "../retrievers/image_data.js";
 import { parseQueryString, QueryError } from "../retrievers/query.js";
-import { ImageFaissStore } from "../vectorstores/image_faiss_store.js";
+import { ImageFaissStore, type LoadOptions } from "../vectorstores/image_faiss_store.js";
 import { currentVersion } from "../vectorstores/persistence.js";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.js";
 import { readIndexedFile, ThumbnailCache } from "./thumbnails.js";
 
-export interface ImageServerOptions extends Pick<OpenIndexOptions, "model" | "dtype"> {
+/** `store`: load options of the index (search parameters, threads, where its vectors live), kept for its reloads. */
+export interface ImageServerOptions extends Pick<OpenIndexOptions, "model" | "dtype" | "store"> {
   /** The index folder to serve. */
   indexDir: string;
   /** Interface to bind. Default: `"127.0.0.1"` (this machine only). */
@@ -55,6 +56,10 @@ export interface RunningImageServer {
   /** e.g. `http://127.0.0.1:8080/` */
   url: string;
   server: Server;
+  /** True when the served index reads its vectors from files (`vectorsOnDisk`). */
+  vectorsOnDisk: boolean;
+  /** Reads the served index's vector files once into the page cache (see `ImageFaissStore.prefetchVectors`); the bytes read. */
+  prefetchVectors(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -75,9 +80,10 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
   const opened = await openImageIndex(options.indexDir, {
     model: options.model,
     dtype: options.dtype,
+    store: options.store,
     embeddings: { allowRemote: false },
   });
-  const index = new LiveIndex(opened.dir, opened.store, opened.embeddings);
+  const index = new LiveIndex(opened.dir, opened.store, opened.embeddings, opened.loadOptions);
   const thumbnails = new ThumbnailCache(
     options.thumbnailDir ?? join(opened.dir, "thumbnails"),
     options.thumbnailSize ?? 256,
@@ -207,6 +213,8 @@ export async function startImageServer(options: ImageServerOptions): Promise<Run
   return {
     url: `http://${isWildcard(host) ? "127.0.0.1" : shownHost}:${port}/`,
     server,
+    vectorsOnDisk: opened.store.vectorsOnDisk,
+    prefetchVectors: async () => (await index.get()).prefetchVectors(),
     close: () =>
       new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
@@ -226,6 +234,7 @@ class LiveIndex {
     private readonly dir: string,
     private store: ImageFaissStore,
     private readonly embeddings: ImageEmbeddings,
+    private readonly loadOptions: LoadOptions,
   ) {
     this.index(store);
     void currentVersion(dir).then((v) => (this.version = v));
@@ -237,7 +246,7 @@ class LiveIndex {
     this.checkedAt = Date.now();
     const version = await currentVersion(this.dir).catch(() => this.version);
     if (version === this.version) return this.store;
-    this.loading = ImageFaissStore.load(this.dir, this.embeddings)
+    this.loading = ImageFaissStore.load(this.dir, this.embeddings, this.loadOptions)
       .then((store) => {
         this.store = store;
         this.version = version;
