@@ -376,8 +376,12 @@ export class ImageFaissStore extends SaveableVectorStore {
   async mergeFrom(other: ImageFaissStore): Promise<string[]> {
     if (!(other instanceof ImageFaissStore)) throw new TypeError("mergeFrom needs another ImageFaissStore");
     const entries = other.entries();
+    // Its rows end to end, handed over as one Float32Array: no number[] per vector.
+    const dimension = entries[0]?.vector.length ?? 0;
+    const flat = new Float32Array(entries.length * dimension);
+    entries.forEach((e, i) => flat.set(e.vector, i * dimension));
     return this.addVectors(
-      entries.map((e) => Array.from(e.vector)),
+      flat,
       entries.map((e) => e.document),
       { ids: entries.map((e) => e.id) },
     );

@@ -134,4 +134,22 @@ describe("addVectors with a Float32Array of rows", () => {
     );
     expect(store.size).toBe(3);
   });
+
+  it("mergeFrom hands the other store's rows over this way: its entries, upserted, vectors and scores alike", async () => {
+    const vectors = scaledRows(40, 8);
+    const { documents, ids } = documentsFor(vectors);
+    const target = new ImageFaissStore(noEmbeddings);
+    await target.addVectors(vectors.slice(0, 20), documents.slice(0, 20), { ids: ids.slice(0, 20) });
+    const other = new ImageFaissStore(noEmbeddings);
+    // v10..v39: v10..v19 are in both (upserted), and v12 is deleted from the other first.
+    await other.addVectors(vectors.slice(10), documents.slice(10), { ids: ids.slice(10) });
+    await other.delete({ ids: ["v12"] });
+    expect(await target.mergeFrom(other)).toEqual(ids.slice(10).filter((id) => id !== "v12"));
+    expect(target.size).toBe(40);
+    const whole = new ImageFaissStore(noEmbeddings);
+    await whole.addVectors(vectors, documents, { ids });
+    expect(await target.getVectorsById(ids)).toEqual(await whole.getVectorsById(ids));
+    expect(await searchAll(target, scaledRows(4, 9))).toEqual(await searchAll(whole, scaledRows(4, 9)));
+    expect(await new ImageFaissStore(noEmbeddings).mergeFrom(new ImageFaissStore(noEmbeddings))).toEqual([]);
+  });
 });
