@@ -329,60 +329,7 @@ export async function writeReport(report: Report, file: string) {
     out.push("");
   }
 
-  if (report.bulk) {
-    const b = report.bulk;
-    const vps = (x: number) => Math.round(x).toLocaleString("en");
-    if (b.runs) {
-      // Typed-array methods against faiss-node's plain arrays, interleaved in one process (bench/contenders/bulk_add.ts).
-      out.push(`## Bulk add: ${b.count.toLocaleString("en")} vectors (512-d), typed arrays against plain arrays`, "");
-      out.push(
-        `${b.reps} interleaved repetitions in one process; medians. "typed": the addon's addBuffer (built by our install script);`,
-        `"arrays": faiss-node's own add with JS arrays (the same addon with addBuffer hidden, as with faiss-node's prebuilt binary),`,
-        `over ${b.arrayCount.toLocaleString("en")} vectors. ${b.ivf} was trained on ${b.ivfTrain.toLocaleString("en")} other vectors first (not timed).`,
-        `"per CPU-second": vectors over the process's CPU time, less swayed by other load on the machine.`,
-        "",
-        "| into | via | typed: vectors/s | arrays: vectors/s | typed ÷ arrays | typed: per CPU-second | arrays: per CPU-second |",
-        "|---|---|---|---|---|---|---|",
-      );
-      for (const indexType of ["Flat", b.ivf]) {
-        for (const via of ["store", "index"]) {
-          const typed = b.runs[`${via} ${indexType} typed`];
-          const arrays = b.runs[`${via} ${indexType} arrays`];
-          if (!arrays) continue;
-          const how =
-            via === "store" ? "ImageFaissStore.addVectors (with Documents)" : "FaissIndex.add (a Float32Array)";
-          const med = (runs: any[], f: (r: any) => number) => (runs ? vps(median(runs.map(f))) : "–");
-          out.push(
-            `| ${indexType} | ${how} | ${med(typed, (r) => r.perSecond)} | ${med(arrays, (r) => r.perSecond)} | ${
-              typed
-                ? `${round(
-                    ratio(typed, arrays, (r) => r.perSecond),
-                    1,
-                  )}×`
-                : "–"
-            } | ${med(typed, (r) => r.perCpuSecond)} | ${med(arrays, (r) => r.perCpuSecond)} |`,
-          );
-        }
-      }
-      out.push(
-        "",
-        `Also: ImageFaissStore.addVectors one call per vector ${vps(b.oneByOne.perSecond)}/s (${b.oneByOne.added.toLocaleString("en")} vectors);`,
-        `@langchain/community's FaissStore.addVectors (faiss once per vector) ${vps(b.community.perSecond)}/s (${b.community.added.toLocaleString("en")} vectors).`,
-        "",
-      );
-    } else {
-      out.push(`## Adding ${b.count.toLocaleString("en")} vectors (512-d) with their Documents`, "");
-      out.push("| how | vectors/s | vs one at a time |", "|---|---|---|");
-      const line = (name: string, r: any) =>
-        out.push(
-          `| ${name} | ${vps(r.perSecond)}${r.added < b.count ? ` (${r.added.toLocaleString("en")} added in the ${Math.round(r.seconds)} s cap)` : ""} | ${round(r.perSecond / b.oneByOne.perSecond, 2)}× |`,
-        );
-      line("ImageFaissStore.addVectors, one call (bulk: one native add per chunk)", b.bulk);
-      line("ImageFaissStore.addVectors, one call per vector", b.oneByOne);
-      line("@langchain/community FaissStore.addVectors, one call (faiss once per vector)", b.community);
-      out.push("");
-    }
-  }
+  if (report.bulk) out.push(...bulkSection(report.bulk, m));
 
   if (report.training) {
     const t = report.training;
@@ -642,4 +589,146 @@ function pgvectorSection(v: any, out: string[]) {
     "and is faster on both counts.",
     "",
   );
+}
+
+/** Multiply-adds × 2 per vector of a coarse quantizer and encoder, or undefined for a graph quantizer (no matrix product). */
+export function addFlopsPerVector(indexType: string, dimension: number): number | undefined {
+  if (/_HNSW/i.test(indexType)) return undefined;
+  const nlist = Number(/IVF(\d+)/i.exec(indexType)?.[1] ?? 0);
+  // Each PQ sub-quantizer compares its slice with 256 centroids: 256 × dimension multiply-adds in all.
+  const pq = /(^|,)PQ\d+/i.test(indexType) ? 256 * dimension : 0;
+  return 2 * (nlist * dimension + pq);
+}
+
+/**
+ * The "## Bulk add" section: store and bare adds into Flat and IVF side by side
+ * (bench/contenders/bulk_add.ts), with each IVF type's FLOPs per vector against this run's
+ * FMA ceiling. Older results (typed against plain arrays only) keep their old table.
+ */
+export function bulkSection(b: any, m: any): string[] {
+  const out: string[] = [];
+  const vps = (x: number) => Math.round(x).toLocaleString("en");
+  const n = (x: number) => x.toLocaleString("en");
+  if (b.indexTypes) {
+    const med = (runs: any[] | undefined, f: (r: any) => number) => (runs ? median(runs.map(f)) : undefined);
+    const cell = (runs: any[] | undefined) =>
+      runs ? `${vps(med(runs, (r) => r.perSecond)!)} (${vps(med(runs, (r) => r.perCpuSecond)!)})` : "–";
+    const countOf = (t: string) => b.runs[`bare ${t} ${b.threads[0]}`]?.[0]?.added ?? b.count;
+    out.push(`## Bulk add: ${n(b.count)} vectors (512-d) into Flat and IVF, through the store and bare`, "");
+    out.push(
+      `${b.reps} interleaved repetitions in one process; medians, as vectors/s of wall time (and, in brackets, per CPU-second: vectors`,
+      'over the process\'s CPU time on all threads, less swayed by other load). "store, number[][]": `ImageFaissStore.addVectors` with',
+      'LangChain\'s `number[][]` and a Document each; "store, Float32Array": the same with one Float32Array of rows; "bare":',
+      "`FaissIndex.add` of a Float32Array, no store. Clustered unit vectors. Trained indexes were trained once, untimed, on",
+      `${n(b.trainCount)} other vectors (saved, and every timed add starts from that save). Threads: faiss's OpenMP threads (\`threads\` option).`,
+      "",
+      "| into | vectors per add | threads | store, number[][] | store, Float32Array | bare | FLOPs per vector | bound by the FMA ceiling |",
+      "|---|---|---|---|---|---|---|---|",
+    );
+    const ceilingOne = typeof m.ceilingGflopsOneThread === "number" ? m.ceilingGflopsOneThread : undefined;
+    const ceilingAll = typeof m.ceilingGflops === "number" ? m.ceilingGflops : undefined;
+    for (const t of b.indexTypes) {
+      const flops = addFlopsPerVector(t, 512);
+      for (const threads of b.threads) {
+        const ceiling = threads === 1 ? ceilingOne : ceilingAll;
+        const bound =
+          flops === undefined
+            ? "graph search, no matrix product"
+            : flops === 0
+              ? "none (a copy)"
+              : ceiling
+                ? `${vps((ceiling * 1e9) / flops)}/s`
+                : "ceiling not measured";
+        out.push(
+          `| ${t} | ${n(countOf(t))} | ${threads} | ${cell(b.runs[`store arrays ${t} ${threads}`])} | ${cell(b.runs[`store typed ${t} ${threads}`])} | ${cell(b.runs[`bare ${t} ${threads}`])} | ${flops === undefined ? "–" : flops === 0 ? "0" : `${round(flops / 1e6, 2)} M`} | ${bound} |`,
+        );
+      }
+    }
+    out.push("");
+    if (ceilingOne && ceilingAll)
+      out.push(
+        `FMA ceiling measured in this run (bench/ceiling/fma_peak.c): ${ceilingOne} GFLOP/s on one thread, ${ceilingAll} on all;`,
+        '"bound" is that over the FLOPs per vector of faiss\'s add: the coarse assignment (a matrix product of the vectors with',
+        "the nlist centroids, 2 × nlist × 512 FLOPs) plus, for PQ, encoding the residual (2 × 256 × 512). No add can beat it.",
+        "",
+      );
+    const recall = Object.entries(b.recall ?? {});
+    if (recall.length)
+      out.push(
+        `recall@10 (against the exact top 10) of each trained store plus ${n(b.recallCount)} of the vectors, nprobe ${b.recallNprobe}, 100 queries: ` +
+          recall.map(([t, r]) => `${t} ${round(r as number, 3)}`).join(", ") +
+          ".",
+        "",
+      );
+    const plain = ["Flat", "IVF256,Flat"].filter((t) => b.runs[`bare ${t} plain`]);
+    if (plain.length)
+      out.push(
+        `faiss-node's own plain-array methods (the typed-array methods hidden, as with its prebuilt binary; ${n(b.arrayCount)} vectors): ` +
+          plain
+            .map(
+              (t) =>
+                `${t} store ${vps(med(b.runs[`store arrays ${t} plain`], (r) => r.perSecond)!)}/s, bare ${vps(med(b.runs[`bare ${t} plain`], (r) => r.perSecond)!)}/s`,
+            )
+            .join("; ") +
+          ".",
+      );
+    out.push(
+      `Also: ImageFaissStore.addVectors one call per vector ${vps(b.oneByOne.perSecond)}/s (${n(b.oneByOne.added)} vectors);`,
+      `@langchain/community's FaissStore.addVectors (faiss once per vector) ${vps(b.community.perSecond)}/s (${n(b.community.added)} vectors).`,
+      "",
+      "Reproduce: `npx tsx bench/run.ts --only bulk` (raw results in `.cache/bench/results.json`).",
+      "",
+    );
+    return out;
+  }
+  if (b.runs) {
+    // Typed-array methods against faiss-node's plain arrays, interleaved in one process (bench/contenders/bulk_add.ts).
+    out.push(`## Bulk add: ${b.count.toLocaleString("en")} vectors (512-d), typed arrays against plain arrays`, "");
+    out.push(
+      `${b.reps} interleaved repetitions in one process; medians. "typed": the addon's addBuffer (built by our install script);`,
+      `"arrays": faiss-node's own add with JS arrays (the same addon with addBuffer hidden, as with faiss-node's prebuilt binary),`,
+      `over ${b.arrayCount.toLocaleString("en")} vectors. ${b.ivf} was trained on ${b.ivfTrain.toLocaleString("en")} other vectors first (not timed).`,
+      `"per CPU-second": vectors over the process's CPU time, less swayed by other load on the machine.`,
+      "",
+      "| into | via | typed: vectors/s | arrays: vectors/s | typed ÷ arrays | typed: per CPU-second | arrays: per CPU-second |",
+      "|---|---|---|---|---|---|---|",
+    );
+    for (const indexType of ["Flat", b.ivf]) {
+      for (const via of ["store", "index"]) {
+        const typed = b.runs[`${via} ${indexType} typed`];
+        const arrays = b.runs[`${via} ${indexType} arrays`];
+        if (!arrays) continue;
+        const how = via === "store" ? "ImageFaissStore.addVectors (with Documents)" : "FaissIndex.add (a Float32Array)";
+        const med = (runs: any[], f: (r: any) => number) => (runs ? vps(median(runs.map(f))) : "–");
+        out.push(
+          `| ${indexType} | ${how} | ${med(typed, (r) => r.perSecond)} | ${med(arrays, (r) => r.perSecond)} | ${
+            typed
+              ? `${round(
+                  ratio(typed, arrays, (r) => r.perSecond),
+                  1,
+                )}×`
+              : "–"
+          } | ${med(typed, (r) => r.perCpuSecond)} | ${med(arrays, (r) => r.perCpuSecond)} |`,
+        );
+      }
+    }
+    out.push(
+      "",
+      `Also: ImageFaissStore.addVectors one call per vector ${vps(b.oneByOne.perSecond)}/s (${b.oneByOne.added.toLocaleString("en")} vectors);`,
+      `@langchain/community's FaissStore.addVectors (faiss once per vector) ${vps(b.community.perSecond)}/s (${b.community.added.toLocaleString("en")} vectors).`,
+      "",
+    );
+  } else {
+    out.push(`## Adding ${b.count.toLocaleString("en")} vectors (512-d) with their Documents`, "");
+    out.push("| how | vectors/s | vs one at a time |", "|---|---|---|");
+    const line = (name: string, r: any) =>
+      out.push(
+        `| ${name} | ${vps(r.perSecond)}${r.added < b.count ? ` (${r.added.toLocaleString("en")} added in the ${Math.round(r.seconds)} s cap)` : ""} | ${round(r.perSecond / b.oneByOne.perSecond, 2)}× |`,
+      );
+    line("ImageFaissStore.addVectors, one call (bulk: one native add per chunk)", b.bulk);
+    line("ImageFaissStore.addVectors, one call per vector", b.oneByOne);
+    line("@langchain/community FaissStore.addVectors, one call (faiss once per vector)", b.community);
+    out.push("");
+  }
+  return out;
 }

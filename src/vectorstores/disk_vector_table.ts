@@ -135,6 +135,12 @@ export class DiskVectorTable implements VectorTable {
     return first;
   }
 
+  appendFilled(count: number, fill: (rows: Float32Array) => void): { first: number; rows: Float32Array } {
+    const rows = new Float32Array(count * this.dimension);
+    fill(rows);
+    return { first: this.append(rows), rows };
+  }
+
   row(position: number): Float32Array {
     this.check(position);
     const out = new Float32Array(this.dimension);

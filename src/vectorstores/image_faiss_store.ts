@@ -9,8 +9,8 @@ import { addImagesToStore, type AddImagesToStoreOptions, type AddImagesToStoreRe
 import type { DistanceMetric } from "./faiss_index.js";
 import { compileFilter, type MetadataFilter } from "./filter.js";
 import {
+  checkDimensions,
   IndexedTable,
-  keepRows,
   packRows,
   resolveIndexOptions,
   type IndexConfig,
@@ -176,27 +176,43 @@ export class ImageFaissStore extends SaveableVectorStore {
 
   /**
    * Adds vectors with their Documents. An id that is already stored is replaced
-   * (upsert). All new vectors go to faiss in a few bulk calls.
+   * (upsert). All new vectors go to faiss in one bulk call.
+   *
+   * `vectors` is LangChain's `number[][]`, or one `Float32Array` holding the vectors end to
+   * end (`documents.length × dimension` floats), e.g. a batch of embeddings as a model or a
+   * file hands them over. The Float32Array is copied, never kept; it is the faster form for
+   * bulk loads of precomputed embeddings, as no `number[]` per vector need exist.
    */
-  async addVectors(vectors: number[][], documents: Document[], options: { ids?: string[] } = {}): Promise<string[]> {
-    if (vectors.length !== documents.length) {
-      throw new RangeError(`Got ${vectors.length} vectors but ${documents.length} documents`);
+  async addVectors(
+    vectors: number[][] | Float32Array,
+    documents: Document[],
+    options: { ids?: string[] } = {},
+  ): Promise<string[]> {
+    const count = documents.length;
+    if (!(vectors instanceof Float32Array) && vectors.length !== count) {
+      throw new RangeError(`Got ${vectors.length} vectors but ${count} documents`);
     }
-    if (vectors.length === 0) return [];
+    if (count === 0) {
+      if (vectors.length > 0) throw new RangeError(`Got a Float32Array of ${vectors.length} floats but no documents`);
+      return [];
+    }
     const ids = options.ids ?? documents.map((d) => d.id ?? crypto.randomUUID());
-    if (ids.length !== vectors.length) throw new RangeError(`Got ${ids.length} ids for ${vectors.length} vectors`);
+    if (ids.length !== count) throw new RangeError(`Got ${ids.length} ids for ${count} vectors`);
     return this.serialised(async () => {
-      const dimension = this.table?.dimension ?? vectors[0].length;
-      const flat = packRows(vectors, dimension, this.metric);
+      const dimension =
+        this.table?.dimension ?? (vectors instanceof Float32Array ? vectors.length / count : vectors[0].length);
+      if (vectors instanceof Float32Array) checkFlatRows(vectors, count, dimension, this.table !== undefined);
+      else checkDimensions(vectors, dimension);
       this.table ??= await IndexedTable.create(dimension, this.config);
       // Upsert: a stored id's old position becomes a tombstone, and the last of repeated ids wins.
       const keep = this.positions.upsert(ids);
-      let position = this.table.append(keepRows(flat, keep, dimension));
-      ids.forEach((id, i) => {
-        if (!keep[i]) return;
+      let position = this.table.appendVectors(vectors, keep);
+      for (let i = 0; i < count; i++) {
+        if (keep && !keep[i]) continue;
+        const id = ids[i];
         this.positions.assign(id, position++);
         this.documents.set(id, documents[i].id === id ? documents[i] : new Document({ ...documents[i], id }));
-      });
+      }
       if (this.table.readyToTrain(this.size)) await this.compact();
       return ids;
     });
@@ -362,8 +378,9 @@ export class ImageFaissStore extends SaveableVectorStore {
   static async loadFromPython(directory: string, embeddings: EmbeddingsInterface): Promise<ImageFaissStore> {
     const { metric, dimension, vectors, documents } = await readPythonFaissFolder(directory);
     const store = new this(embeddings, { metric, indexType: "Flat" });
-    const rows = documents.map((_, i) => Array.from(vectors.subarray(i * dimension, (i + 1) * dimension)));
-    await store.addVectors(rows, documents, { ids: documents.map((d) => d.id!) });
+    await store.addVectors(vectors.subarray(0, documents.length * dimension), documents, {
+      ids: documents.map((d) => d.id!),
+    });
     return store;
   }
 
@@ -371,8 +388,12 @@ export class ImageFaissStore extends SaveableVectorStore {
   async mergeFrom(other: ImageFaissStore): Promise<string[]> {
     if (!(other instanceof ImageFaissStore)) throw new TypeError("mergeFrom needs another ImageFaissStore");
     const entries = other.entries();
+    // Its rows end to end, handed over as one Float32Array: no number[] per vector.
+    const dimension = entries[0]?.vector.length ?? 0;
+    const flat = new Float32Array(entries.length * dimension);
+    entries.forEach((e, i) => flat.set(e.vector, i * dimension));
     return this.addVectors(
-      entries.map((e) => Array.from(e.vector)),
+      flat,
       entries.map((e) => e.document),
       { ids: entries.map((e) => e.id) },
     );
@@ -392,6 +413,18 @@ export class ImageFaissStore extends SaveableVectorStore {
     this.writes = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * Throws unless `flat` holds `count` vectors end to end: of `dimension` floats when the store
+ * `holds` vectors already, else of any whole number of floats (`dimension` is then inferred).
+ */
+function checkFlatRows(flat: Float32Array, count: number, dimension: number, holds: boolean): void {
+  if (holds ? flat.length === count * dimension : Number.isInteger(dimension) && dimension > 0) return;
+  const expected = holds ? `${count} × ${dimension} = ${count * dimension} floats` : `a multiple of ${count} floats`;
+  throw new RangeError(
+    `Got a Float32Array of ${flat.length} floats for ${count} documents: expected ${expected} (one vector per document, end to end)`,
+  );
 }
 
 /** The documents as saved, one at a time. */

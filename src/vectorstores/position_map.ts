@@ -50,12 +50,14 @@ export class PositionMap {
 
   /**
    * Makes room for `ids` about to be stored: each one stored already is tombstoned, and
-   * only the last occurrence of an id repeated in `ids` is kept. Returns which to keep.
+   * only the last occurrence of an id repeated in `ids` is kept. Returns which to keep,
+   * or undefined when all are (no id repeats).
    */
-  upsert(ids: string[]): boolean[] {
-    const last = new Map(ids.map((id, i) => [id, i]));
-    for (const id of last.keys()) this.tombstone(id);
-    return ids.map((id, i) => last.get(id) === i);
+  upsert(ids: string[]): boolean[] | undefined {
+    const last = new Map<string, number>();
+    for (let i = 0; i < ids.length; i++) last.set(ids[i], i);
+    if (this.positions.size > 0) for (const id of last.keys()) this.tombstone(id);
+    return last.size === ids.length ? undefined : ids.map((id, i) => last.get(id) === i);
   }
 
   /** Marks the position of `id` dead. Returns false for an id that is not stored. */
