@@ -180,26 +180,37 @@ async function table() {
   }
 }
 
-/** HNSW32 built with each efConstruction, each searched at a few efSearch values. */
+/**
+ * HNSW32 built with each efConstruction, each searched at a few efSearch values. Runs at
+ * other sizes or efConstructions, kept in the same file, stay: each records its command.
+ */
 async function efc() {
   const count = countFlag(100_000);
   const efConstructions = integerList("ef-construction", flags["ef-construction"]) ?? [40, 80, 160];
   const efSearches = integerList("ef-search", flags["ef-search"]) ?? [32, 64, 128, 256];
   const indexType = flags.index ?? "HNSW32";
-  const runs: RunResult[] = [];
+  const file = join(RESULTS, "scale-efc.json");
+  const previous = await readJson<{ indexType: string; command: string; runs: RunResult[] }>(file);
+  const replaced = (r: RunResult) =>
+    r.spec?.count === count && efConstructions.includes(r.buildOptions?.efConstruction);
+  // Files written before runs recorded their own command get the file's.
+  const runs: RunResult[] =
+    previous?.indexType === indexType
+      ? previous.runs.filter((r) => !replaced(r)).map((r) => ({ command: previous.command, ...r }))
+      : [];
   for (const efConstruction of efConstructions) {
     console.log(`efConstruction ${efConstruction}, ${indexType}, ${humanCount(count)} vectors`);
-    runs.push(
-      await attempt({
-        label: `efc-${humanCount(count)}-${indexType}-${efConstruction}`,
-        spec: spec(count),
-        build: dropUndefined({ ...shared, indexType, efConstruction, threads: threadList?.[0] }),
-        threads: threadList?.[0],
-        searches: searchSettings({ efSearch: efSearches }).map(loadOptions),
-        ...common(),
-      }),
-    );
-    await writeJson(join(RESULTS, "scale-efc.json"), { count, indexType, command: COMMAND, runs });
+    const result = await attempt({
+      label: `efc-${humanCount(count)}-${indexType}-${efConstruction}`,
+      spec: spec(count),
+      build: dropUndefined({ ...shared, indexType, efConstruction, threads: threadList?.[0] }),
+      threads: threadList?.[0],
+      searches: searchSettings({ efSearch: efSearches }).map(loadOptions),
+      ...common(),
+    });
+    runs.push({ ...result, command: COMMAND });
+    runs.sort((a, b) => (a.spec?.count ?? 0) - (b.spec?.count ?? 0));
+    await writeJson(file, { indexType, command: COMMAND, runs });
   }
 }
 

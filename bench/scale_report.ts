@@ -101,7 +101,7 @@ async function main() {
       "",
     );
 
-  out.push(...targets(table, cost, results), "");
+  out.push(...targets(table, cost, results, efc?.runs ?? []), "");
 
   if (table) {
     out.push(
@@ -122,20 +122,25 @@ async function main() {
   }
 
   if (efc?.runs.length) {
-    out.push(
-      `### ${efc.indexType}: efConstruction against recall and latency (${n(efc.count)} vectors)`,
-      "",
-      `Reproduce: \`${efc.command}\`.`,
-      "",
-      "| efConstruction | build | efSearch | recall@10 | p50 | p99 |",
-      "|---|---|---|---|---|---|",
-    );
-    for (const r of efc.runs)
-      for (const s of r.searches)
-        out.push(
-          `| ${r.buildOptions.efConstruction} | ${round(r.build.buildSeconds, 1)} s | ${s.loadOptions.efSearch ?? "saved"} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} |`,
-        );
-    out.push("");
+    // One table per size, in the order run; each size says the command that measured it.
+    const counts = [...new Set(efc.runs.map((r) => r.spec.count as number))];
+    for (const count of counts) {
+      const runs = efc.runs.filter((r) => r.spec.count === count);
+      out.push(
+        `### ${efc.indexType}: efConstruction against recall and latency (${n(count)} vectors)`,
+        "",
+        `Reproduce: ${[...new Set(runs.map((r) => `\`${r.command ?? efc.command}\``))].join(", then ")}.`,
+        "",
+        "| efConstruction | build | efSearch | recall@10 | p50 | p99 |",
+        "|---|---|---|---|---|---|",
+      );
+      for (const r of runs)
+        for (const s of r.searches)
+          out.push(
+            `| ${r.buildOptions.efConstruction} | ${round(r.build.buildSeconds, 1)} s | ${s.loadOptions.efSearch ?? "saved"} | ${s.recallAt10.toFixed(3)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} |`,
+          );
+      out.push("");
+    }
   }
 
   if (threads?.runs.length) {
@@ -244,6 +249,7 @@ function targets(
   table: { count: number; rows: Record<string, RunResult> } | undefined,
   cost: { index: string; runs: Record<string, RunResult> } | undefined,
   results: { bulk?: BulkResults; machine?: { ceilingGflops?: number } } | undefined,
+  efcRuns: RunResult[],
 ): string[] {
   const lines = ["### Targets (issue 17)", "", "| target | goal | measured | |", "|---|---|---|---|"];
   const notMeasured = (what: string, goal: string, how: string) =>
@@ -268,17 +274,21 @@ function targets(
       "see issue 17",
       "`bench/scale.ts cost`",
     );
-  const hnsw = table?.count === 1_000_000 ? table.rows.HNSW32 : undefined;
-  if (hnsw) {
-    const fast = hnsw.searches
-      .filter((s: RunResult) => s.p50Ms <= 5)
-      .sort((a: RunResult, b: RunResult) => b.recallAt10 - a.recallAt10)[0];
+  // HNSW at 1M: the table's HNSW32 row and any 1M efConstruction run, each search setting a candidate.
+  const hnswAtMillion = [
+    ...(table?.count === 1_000_000 && table.rows.HNSW32 ? [table.rows.HNSW32] : []),
+    ...efcRuns.filter((r) => r.spec.count === 1_000_000),
+  ].flatMap((r) => r.searches.map((s: RunResult) => ({ r, s })));
+  if (hnswAtMillion.length) {
+    const fast = hnswAtMillion
+      .filter(({ s }) => s.p50Ms <= 5)
+      .sort((a, b) => b.s.recallAt10 - a.s.recallAt10 || a.s.p50Ms - b.s.p50Ms)[0];
     lines.push(
       fast
-        ? `| 1M, HNSW recall@10 at p50 ≤ 5 ms | ≥ 0.95 | ${round(fast.recallAt10, 3)} at ${ms(fast.p50Ms)} (${setting(fast.loadOptions)}) | ${check(fast.recallAt10 >= 0.95)} |`
+        ? `| 1M, HNSW recall@10 at p50 ≤ 5 ms | ≥ 0.95 | ${round(fast.s.recallAt10, 3)} at ${ms(fast.s.p50Ms)} (\`${fast.r.build.indexType}\`, efConstruction ${fast.r.buildOptions.efConstruction ?? 40}, ${setting(fast.s.loadOptions)}) | ${check(fast.s.recallAt10 >= 0.95)} |`
         : "| 1M, HNSW recall@10 at p50 ≤ 5 ms | ≥ 0.95 | no efSearch answered within 5 ms | ❌ missed |",
     );
-  } else notMeasured("1M, HNSW recall@10 at p50 ≤ 5 ms", "≥ 0.95", "`bench/scale.ts table --count 1000000`");
+  } else notMeasured("1M, HNSW recall@10 at p50 ≤ 5 ms", "≥ 0.95", "`bench/scale.ts efc --count 1000000`");
   if (table?.count === 1_000_000) {
     const compressed = Object.values(table.rows)
       .filter((r) => r.build.trained && r.build.indexBytesPerVector <= 128)
