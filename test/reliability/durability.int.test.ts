@@ -63,6 +63,11 @@ it(`survives SIGKILL at ${KILLS} seeded random moments and ends equal to a clean
   const cleanMs = performance.now() - started;
   expect(clean.code, clean.stderr).toBe(0);
   expect(parseJson(clean)).toMatchObject({ added: 72, failed: 0, entries: 72 });
+  // A run with nothing left to do: start-up, walking and hashing only.
+  const again = performance.now();
+  const upToDate = await runCli([...args(join(dir, "clean")), "--json"]);
+  const upToDateMs = performance.now() - again;
+  expect(parseJson(upToDate)).toMatchObject({ added: 0, failed: 0, entries: 72 });
 
   const killedDir = join(dir, "killed");
   const random = seededRandom(2026);
@@ -74,8 +79,11 @@ it(`survives SIGKILL at ${KILLS} seeded random moments and ends equal to a clean
       stdio: ["ignore", "pipe", "pipe"],
     });
     const done = collect(child);
-    // Anywhere from start-up (model loading) to the end of a whole clean run.
-    const delay = 100 + random() * cleanMs;
+    // Anywhere from start-up (model loading) to the expected end of this run: a resumed run
+    // has only the images not saved yet left to embed. (Drawing from a whole clean run's
+    // length let most runs after the first complete one finish before their kill.)
+    const left = (72 - (counts.at(-1) ?? 0)) / 72;
+    const delay = 100 + random() * (upToDateMs + Math.max(0, cleanMs - upToDateMs) * left);
     const timer = setTimeout(() => child.kill("SIGKILL"), delay);
     const result = await done;
     clearTimeout(timer);
