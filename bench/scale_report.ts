@@ -307,13 +307,15 @@ function targets(
         `| load of a saved 1M store, compressed index | ≤ 10 s | ${round(Math.min(...loads), 1)} s | ${check(Math.min(...loads) <= 10)} |`,
       );
   } else notMeasured("1M: compressed index, load", "see issue 17", "`bench/scale.ts table --count 1000000`");
-  lines.push(...bulkTargets(results?.bulk, results?.machine?.ceilingGflops));
+  lines.push(...bulkTargets(results?.bulk, results?.bulk?.ceilingGflops ?? results?.machine?.ceilingGflops));
   return lines;
 }
 
 /** What bench/contenders/bulk_add.ts reports (the parts read here). */
 interface BulkResults {
   indexTypes?: string[];
+  /** The FMA ceiling measured in the bulk run (older results: the file's machine has it). */
+  ceilingGflops?: number;
   threads: number[];
   runs: Record<string, { added: number; perSecond: number; perCpuSecond: number }[]>;
 }
