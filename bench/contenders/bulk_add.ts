@@ -18,7 +18,7 @@
  * each IVF type over `recallCount` clustered vectors, at `recallNprobe`.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { FaissStore } from "@langchain/community/vectorstores/faiss";
 import { Document } from "@langchain/core/documents";
@@ -154,6 +154,7 @@ const modes = {
 
 type Runs = Record<string, Rate[]>;
 const runs: Runs = {};
+const loadAtStart = loadavg()[0];
 const record = (name: string, r: Rate) => (runs[name] ??= []).push(r);
 for (let rep = 0; rep < args.reps; rep++) {
   for (const indexType of args.indexTypes) {
@@ -231,4 +232,6 @@ report({
   oneByOne,
   community,
   recall,
+  // The 1-minute load average when the timed adds began and when they ended: whether wall-clock rates held a core.
+  loadAverage: { start: loadAtStart, end: loadavg()[0] },
 });
