@@ -1,5 +1,5 @@
 /** Turns the benchmark results into docs/benchmarks.md: tables, ratios and the targets from issue 5. */
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { median, round } from "./stats.js";
 
 export interface Report {
@@ -24,6 +24,38 @@ export interface Report {
   pgvector?: any;
 }
 
+/** The results each section of bench/run.ts writes into the report. */
+export const RESULTS_OF_SECTION = {
+  indexing: ["indexing", "q8Cosine"],
+  text: ["text"],
+  search: ["search"],
+  clustered: ["searchClustered"],
+  bulk: ["bulk"],
+  training: ["training"],
+  memory: ["memory"],
+  serve: ["serve"],
+  pool: ["pool"],
+  // The distributed section ends with the pgvector comparison.
+  distributed: ["distributed", "pgvector"],
+  pgvector: ["pgvector"],
+} as const satisfies Record<string, (keyof Report)[]>;
+
+export type SectionName = keyof typeof RESULTS_OF_SECTION;
+
+/** A copy of `report` holding only the results of `sections` (and the run's machine and date). */
+export function resultsOf(report: Report, sections: Iterable<SectionName>): Report {
+  const keys = [...sections].flatMap((section) => RESULTS_OF_SECTION[section]);
+  return {
+    machine: report.machine,
+    quick: report.quick,
+    date: report.date,
+    indexing: {},
+    search: {},
+    searchClustered: {},
+    ...Object.fromEntries(keys.map((key) => [key, report[key]])),
+  };
+}
+
 const rate = (r: { images: number; seconds: number }) => r.images / r.seconds;
 /** The median over repetitions of a per-repetition ratio: side by side, so noise shared by both cancels. */
 const ratio = (a: any[], b: any[], f: (r: any) => number) => median(a.map((r, i) => f(r) / f(b[i])));
@@ -45,7 +77,48 @@ const hnswPoints = (r: any) =>
       )
     : [];
 
+/**
+ * The notes under the Targets table, by the first cell of the row each explains: a partial run that
+ * rewrites a row drops the notes that row had (bench/splice_report.ts). Every note starts with one of these.
+ */
+export const TARGET_NOTE_OPENINGS: Record<string, string[]> = {
+  "web, fp32 vs naive transformers.js": ["Web images at 3× naive would be"],
+  "HNSW over 1M, p50 / recall@10": ["On 100k random vectors,", "HNSW over 1M uniform random vectors:"],
+};
+
+/** A full run: docs/benchmarks.md from the report, with the previous file's sections this run did not write kept at the end. */
 export async function writeReport(report: Report, file: string) {
+  const out = renderReport(report).split("\n");
+  const kept = sectionsNotIn(await readFile(file, "utf8").catch(() => ""), out);
+  if (kept.length > 0) {
+    out.push(
+      "",
+      `${KEPT_MARKER} (not measured in this run, so the machine and versions above do not apply to them; ` +
+        "the hand-written ones give their own date and command):",
+      "",
+      ...kept,
+    );
+  }
+  await writeWhole(file, out.join("\n"));
+}
+
+/** Written to a temporary file and renamed, so a killed run never leaves half a file. */
+export async function writeWhole(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text);
+  await rename(`${file}.tmp`, file);
+}
+
+/** What a partial run says under each section it writes, since the file's header describes another run. */
+export function measuredLine(report: Pick<Report, "machine" | "date" | "quick">, command: string): string {
+  return `Measured ${report.date}${report.quick ? " (quick run)" : ""} on ${report.machine.cpu}, ${report.machine.cores} cores (\`${command}\`).`;
+}
+
+/**
+ * The Markdown of docs/benchmarks.md for the results in `report`: the header, the Targets table and a
+ * section for each result present. `context` gives the figures one section's row cites from another
+ * (the memory section's event-loop delay, the clustered 1M search): the report itself in a full run.
+ */
+export function renderReport(report: Report, context: Pick<Report, "memory" | "searchClustered"> = report): string {
   const out: string[] = [];
   const m = report.machine;
   // The fp32 ceiling in images/s, from this run's FMA measurement (bench/ceiling/fma_peak.c); undefined when it failed.
@@ -126,11 +199,11 @@ export async function writeReport(report: Report, file: string) {
       // Judged on the long run (memory section, thousands of images): a 96-image run lasts
       // about 3.5 s, so its p99 is its three or four worst 10 ms samples, start-up included.
       const p99 = median(ours.map((r: any) => r.loopDelayP99Ms));
-      const sustained = report.memory?.loopDelayP99Ms;
+      const sustained = context.memory?.loopDelayP99Ms;
       targets.push(
         sustained === undefined
           ? `| event-loop delay p99 while indexing | ≤ 50 ms | ${round(p99, 1)} ms | ${check(p99 <= 50)} |`
-          : `| event-loop delay p99 while indexing | ≤ 50 ms | ${round(sustained, 1)} ms over ${report.memory.images.toLocaleString("en")} images (${round(p99, 1)} ms in the ${x.images}-image runs of about ${round(x.images / median(ours.map(rate)), 1)} s) | ${check(sustained <= 50)} |`,
+          : `| event-loop delay p99 while indexing | ≤ 50 ms | ${round(sustained, 1)} ms over ${context.memory.images.toLocaleString("en")} images (${round(p99, 1)} ms in the ${x.images}-image runs of about ${round(x.images / median(ours.map(rate)), 1)} s) | ${check(sustained <= 50)} |`,
       );
     } else {
       targets.push(
@@ -294,7 +367,7 @@ export async function writeReport(report: Report, file: string) {
           `HNSW over 1M uniform random vectors: ${fast ? `the best recall@10 at a p50 of 5 ms or less is ${round(fast.recallAt10, 3)} (efSearch ${fast.efSearch})` : "no efSearch measured answers within 5 ms"}, ` +
             `and the most accurate setting measured reaches ${round(points1m.at(-1).recallAt10, 3)} at ${ms(points1m.at(-1).p50Ms)}` +
             (flat1m ? ` (exact Flat search: ${ms(flat1m.p50Ms)}).` : ".") +
-            clusteredNote(report.searchClustered?.[1000000]),
+            clusteredNote(context.searchClustered?.[1000000]),
         );
       }
     }
@@ -420,17 +493,7 @@ export async function writeReport(report: Report, file: string) {
     "",
     ...notes.flatMap((n) => [n, ""]),
   );
-  const kept = sectionsNotIn(await readFile(file, "utf8").catch(() => ""), out);
-  if (kept.length > 0) {
-    out.push(
-      "",
-      `${KEPT_MARKER} (not measured in this run, so the machine and versions above do not apply to them; ` +
-        "the hand-written ones give their own date and command):",
-      "",
-      ...kept,
-    );
-  }
-  await writeFile(file, out.join("\n"));
+  return out.join("\n");
 }
 
 /** Issue 16: worker processes through the queue, the queue's cost per batch, Redis memory. */

@@ -2,7 +2,9 @@
  * `npm run bench`: the performance suite (not part of the tests). Every contender runs
  * in its own child process (fresh memory; onnxruntime-node allows one inference thread
  * per process), and contenders that are compared run side by side, interleaved in the
- * same run, so the ratios hold even on a noisy machine. Writes docs/benchmarks.md.
+ * same run, so the ratios hold even on a noisy machine. Writes docs/benchmarks.md: a full run
+ * the whole file (keeping the sections it did not write at the end), a run with --only just its
+ * own sections and Targets rows, each section with the date, CPU and command of this run.
  *
  *   npm run bench                      # everything (the first run builds HNSW32 over 1M vectors: 93 minutes on 2 cores with faiss's generic kernels)
  *   npm run bench -- --quick           # fewer images and repetitions, no 1M vectors
@@ -20,7 +22,16 @@ import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { physicalCoreCount } from "../src/models/cpu_cores.js";
 import { benchImages, IMAGE_SIZES, type ImageSize } from "./images.js";
-import { writeReport, type Report } from "./report.js";
+import {
+  measuredLine,
+  renderReport,
+  resultsOf,
+  TARGET_NOTE_OPENINGS,
+  writeReport,
+  writeWhole,
+  type Report,
+} from "./report.js";
+import { spliceReport } from "./splice_report.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const CACHE = join(ROOT, ".cache/bench");
@@ -52,6 +63,9 @@ const { values: options } = parseArgs({
 const quick = options.quick!;
 // "pgvector" is the distributed section's last part, for running it alone: a full run has it once.
 const only = new Set(options.only ? options.only.split(",") : SECTIONS.filter((s) => s !== "pgvector"));
+const unknown = [...only].filter((name) => !(SECTIONS as readonly string[]).includes(name));
+if (unknown.length)
+  throw new Error(`--only: no section named ${unknown.join(", ")} (sections: ${SECTIONS.join(", ")})`);
 const plan = quick
   ? {
       reps: 1,
@@ -493,8 +507,20 @@ async function main() {
     await sections[name](report);
     await writeFile(resultsFile, JSON.stringify(report, null, 2));
   }
-  await writeReport(report, join(ROOT, "docs/benchmarks.md"));
-  console.log(`wrote docs/benchmarks.md (raw results: ${resultsFile})`);
+  const doc = join(ROOT, "docs/benchmarks.md");
+  if (options.only) {
+    // Only what this run measured: the local results of other sections are often older than the file.
+    const ran = SECTIONS.filter((name) => only.has(name));
+    const partial = renderReport(resultsOf(report, ran), report);
+    const command = `npx tsx bench/run.ts ${process.argv.slice(2).join(" ")}`;
+    const previousDoc = await readFile(doc, "utf8").catch(() => "");
+    const measured = measuredLine(report, command);
+    await writeWhole(doc, spliceReport(previousDoc, partial, { measured, noteOpenings: TARGET_NOTE_OPENINGS }));
+    console.log(`wrote the ${ran.join(", ")} sections of docs/benchmarks.md (raw results: ${resultsFile})`);
+  } else {
+    await writeReport(report, doc);
+    console.log(`wrote docs/benchmarks.md (raw results: ${resultsFile})`);
+  }
 }
 
 await main();
