@@ -1,7 +1,7 @@
 /**
  * The FAISS store options of the CLI, defined once for every command that opens an
  * `--index` folder. `index` takes the build options of a new index (`--ef-construction`,
- * `--train-size`, beside `--index-type`) and search parameters to save with it; `search` and
+ * `--train-size`, beside `--index-type`) and search parameters to save with it (`--rerank` too); `search` and
  * `serve` take search parameters for their run; all take `--threads` and `--vectors-on-disk`.
  * They reach the store through `openImageIndex`'s `store` option (`IndexStoreOptions`).
  */
@@ -35,8 +35,8 @@ export function indexBuildOptions(): Option[] {
     new Option(
       "--train-size <n>",
       "index types that need training (IVF, PQ, OPQ, SQ8): images gathered before training, and the most " +
-        "it trains on (default: from the type, e.g. 39 x nlist for IVF; not saved: give it on every run " +
-        "until the index is trained, and for rebuilds after deletes)",
+        "it trains on, saved with the index for rebuilds after deletes (default: the index's, else from the type, " +
+        "e.g. 39 x nlist for IVF)",
     ).argParser(positiveInteger("--train-size")),
     new Option(
       "--ef-search <n>",
@@ -46,6 +46,11 @@ export function indexBuildOptions(): Option[] {
       "--nprobe <n>",
       "IVF: lists probed per search, saved with the index as its default (default: the index's, else 8)",
     ).argParser(positiveInteger("--nprobe")),
+    new Option(
+      "--rerank <n>",
+      "re-score max(k, n) candidates exactly against the stored vectors, saved with the index as its default " +
+        "(for compressed indexes: PQ, SQ8; default: the index's, else 0)",
+    ).argParser(nonNegativeInteger("--rerank")),
     threadsOption(),
     ...vectorsOnDiskOptions(
       "keep the index's float32 vectors in files under <index>/vectors, read on demand, instead of in memory " +
@@ -69,7 +74,7 @@ export function searchOptions(): Option[] {
     new Option(
       "--rerank <n>",
       "fetch max(k, n) candidates from the index and re-score them exactly against the stored vectors; " +
-        "for compressed indexes (PQ, SQ8). 0: off (default: 0)",
+        "for compressed indexes (PQ, SQ8). 0: off (default: the index's, else 0)",
     ).argParser(nonNegativeInteger("--rerank")),
     threadsOption(),
     ...vectorPlacementOptions(),

@@ -23,8 +23,8 @@ export { DEFAULT_INDEX_DIR } from "./defaults.js";
  * built; for an existing one, load options, which override the saved search parameters
  * (efSearch, nprobe) and the saved vector placement for this opening, and reach the saved
  * index with its next save. `threads` also caps the model's onnxruntime threads, unless
- * `embeddings.threads` says otherwise. `trainSize` and `rerank` are not saved: give them
- * each time they should apply.
+ * `embeddings.threads` says otherwise. `trainSize` and `rerank` are saved in the store's
+ * manifest and likewise overridden by options given here.
  */
 export type IndexStoreOptions = Pick<
   ImageFaissStoreArgs,
@@ -107,6 +107,8 @@ export async function openImageIndex(dir: string, options: OpenIndexOptions = {}
     settings.efSearch !== undefined ||
     settings.efConstruction !== undefined ||
     settings.nprobe !== undefined ||
+    settings.rerank !== undefined ||
+    settings.trainSize !== undefined ||
     loadOptions.vectorsOnDisk !== keepsVectorsOnDisk(manifest);
   return { dir: absolute, store, embeddings, manifest: store.loadedManifest ?? manifest, loadOptions, changesSaved };
 }

@@ -327,7 +327,14 @@ export class ImageFaissStore extends SaveableVectorStore {
       const vectors = (await this.table?.prepareVectors(directory)) ?? { bytes: Buffer.alloc(0) };
       const vectorFiles = "files" in vectors ? vectors.files : undefined;
       await writeStore(directory, {
-        manifest: buildManifest(this.embeddings, { dimension, metric, indexType, count: this.size, vectorFiles }),
+        manifest: buildManifest(this.embeddings, {
+          dimension,
+          metric,
+          indexType,
+          count: this.size,
+          vectorFiles,
+          storeOptions: { rerank: this.config.rerank, trainSize: this.trainSize },
+        }),
         positions: this.positions.toJSON(),
         documents: savedDocuments(this.documents),
         documentCount: this.documents.size,
@@ -342,7 +349,8 @@ export class ImageFaissStore extends SaveableVectorStore {
    * Loads a store saved by `save`; with `{ vectorsOnDisk: true }` its vectors are read in
    * place, never whole. The embeddings must be the model that built it:
    * another model, pooling, projection head or dimension is refused with an
-   * `IncompatibleIndexError` naming both.
+   * `IncompatibleIndexError` naming both. `rerank` and `trainSize` default to the values it
+   * was saved with.
    */
   static async load(
     directory: string,
@@ -356,7 +364,7 @@ export class ImageFaissStore extends SaveableVectorStore {
       check,
       async (saved) => {
         const { metric, indexType } = saved.manifest;
-        const store = new this(embeddings, { ...options, metric, indexType });
+        const store = new this(embeddings, { ...withSavedOptions(options, saved.manifest), metric, indexType });
         store.positions = new PositionMap(saved.positions);
         for (const d of saved.documents) store.documents.set(d.id, new Document(d));
         store.table = await IndexedTable.restore(saved.vectors, saved.indexFile, store.config, options);
@@ -428,6 +436,21 @@ function checkFlatRows(flat: Float32Array, count: number, dimension: number, hol
 }
 
 /** The documents as saved, one at a time. */
+/**
+ * Load options with the saved `rerank` and `trainSize` filled in where the load gives none,
+ * so a store saved with `rerank: 200` is not searched without it after a load.
+ */
+function withSavedOptions(options: LoadOptions, manifest: StoreManifest): LoadOptions {
+  const saved = manifest.storeOptions;
+  if (!saved) return options;
+  const givesTrainSize = options.trainSize !== undefined || options.ivfTrainSize !== undefined;
+  return {
+    ...options,
+    rerank: options.rerank ?? saved.rerank,
+    trainSize: givesTrainSize ? options.trainSize : saved.trainSize,
+  };
+}
+
 function* savedDocuments(documents: Map<string, Document>): Iterable<SavedDocument> {
   for (const [id, { pageContent, metadata }] of documents) yield { id, pageContent, metadata };
 }

@@ -51,13 +51,33 @@ export interface StoreManifest {
    * ignored). Absent before version 3, whose rows are the version folder's `vectors.f32`.
    */
   vectorFiles?: VectorFileRef[];
+  /**
+   * Store options that live outside the faiss index file but shape answers and rebuilds; a
+   * load that does not give them gets these. Absent in stores saved by earlier versions.
+   */
+  storeOptions?: SavedStoreOptions;
   savedAt: string;
+}
+
+/** What a loaded store keeps from the options it was saved with (see `StoreManifest.storeOptions`). */
+export interface SavedStoreOptions {
+  /** Candidates re-scored exactly per query (0: off). */
+  rerank: number;
+  /** The most vectors a rebuild trains on, for index types that train. */
+  trainSize?: number;
 }
 
 /** The manifest of a store about to be saved. Embeddings other than ImageEmbeddings record no model. */
 export function buildManifest(
   embeddings: EmbeddingsInterface,
-  index: { dimension: number; metric: DistanceMetric; indexType: string; count: number; vectorFiles?: VectorFileRef[] },
+  index: {
+    dimension: number;
+    metric: DistanceMetric;
+    indexType: string;
+    count: number;
+    vectorFiles?: VectorFileRef[];
+    storeOptions?: SavedStoreOptions;
+  },
 ): StoreManifest {
   const image = embeddings instanceof ImageEmbeddings ? embeddings : undefined;
   return {
@@ -74,6 +94,7 @@ export function buildManifest(
     pooling: poolingOf(image),
     count: index.count,
     vectorFiles: index.vectorFiles,
+    storeOptions: index.storeOptions,
     savedAt: new Date().toISOString(),
   };
 }

@@ -41,6 +41,7 @@ interface Manifest {
   dimension: number;
   version: number;
   vectorFiles?: { file: string; rows: number }[];
+  storeOptions?: { rerank: number; trainSize?: number };
 }
 
 let dir: string;
@@ -175,6 +176,15 @@ describe("FAISS store options", () => {
     const reranked = await search(ivf, ["a red circle"], ["--nprobe", "4", "--rerank", "10"]);
     expect(reranked.map((h) => h.id)).toEqual((await exact(["a red circle"])).map((h) => h.id));
 
+    // --rerank given to index is saved: a search without it re-ranks (exact scores, in JS doubles).
+    expect(await index(ivf, ["--rerank", "10", "--nprobe", "4"])).toMatchObject({ added: 0, unchanged: 24 });
+    expect((await manifestOf(ivf)).storeOptions).toEqual({ rerank: 10, trainSize: 20 });
+    const savedRerank = await search(ivf, ["a red circle"], []);
+    expect(savedRerank.map((h) => h.id)).toEqual((await exact(["a red circle"])).map((h) => h.id));
+    expect(savedRerank.some((h) => Math.fround(h.score) !== h.score)).toBe(true);
+    const noRerank = await search(ivf, ["a red circle"], ["--rerank", "0"]);
+    expect(noRerank.every((h) => Math.fround(h.score) === h.score)).toBe(true);
+
     // duplicates reads the vectors wherever asked; same groups either way.
     const inPlace = await runCli(["duplicates", "--index", ivf, "--threshold", "0.9", "--json", "--vectors-on-disk"]);
     const loaded = await runCli(["duplicates", "--index", ivf, "--threshold", "0.9", "--json"]);
@@ -256,6 +266,7 @@ describe("FAISS store options", () => {
       "--train-size <n>",
       "--ef-search <n>",
       "--nprobe <n>",
+      "--rerank <n>",
       "--threads <n>",
       "--vectors-on-disk",
     ])

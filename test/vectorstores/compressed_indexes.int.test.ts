@@ -162,6 +162,29 @@ describe.each(TYPES)("$indexType", ({ indexType, options, trainSize, minRecall }
       for (const [d, score] of found) if (exact.has(d.id)) expect(score).toBeCloseTo(exact.get(d.id)!, 5);
       expect(found.filter(([d]) => exact.has(d.id)).length).toBeGreaterThanOrEqual(9);
     });
+
+    it("saves rerank and trainSize with the store: a load without them keeps them, a load's own wins", async () => {
+      const reranked = await ImageFaissStore.load(saved, queryEmbeddings, { rerank: 100, nprobe: 16, ...ONE });
+      const resaved = join(dir, `reranked-${indexType.replace(/,/g, "_")}`);
+      await reranked.save(resaved);
+      const again = await ImageFaissStore.load(resaved, queryEmbeddings, ONE);
+      expect(again.loadedManifest?.storeOptions).toEqual({ rerank: 100, trainSize: PQ_TRAIN });
+      expect(again.trainSize).toBe(PQ_TRAIN);
+      const expected = await reranked.similaritySearchVectorWithScore(queries[1], 10);
+      const got = await again.similaritySearchVectorWithScore(queries[1], 10);
+      expect(got.map(([d, score]) => [d.id, score])).toEqual(expected.map(([d, score]) => [d.id, score]));
+      // rerank: 0 on load turns it off: the index's own (approximate) scores come back.
+      const off = await ImageFaissStore.load(resaved, queryEmbeddings, { rerank: 0, ...ONE });
+      const plain = await ImageFaissStore.load(saved, queryEmbeddings, { nprobe: 16, ...ONE });
+      const offScores = (await off.similaritySearchVectorWithScore(queries[1], 10)).map(([d, s]) => [d.id, s]);
+      const plainScores = (await plain.similaritySearchVectorWithScore(queries[1], 10)).map(([d, s]) => [d.id, s]);
+      expect(offScores).toEqual(plainScores);
+      expect(offScores).not.toEqual(got.map(([d, s]) => [d.id, s]));
+      // The old name of trainSize given on load replaces the saved one rather than clashing with it.
+      expect((await ImageFaissStore.load(resaved, queryEmbeddings, { ivfTrainSize: 2_000, ...ONE })).trainSize).toBe(
+        2_000,
+      );
+    });
   }
 
   if (indexType.startsWith("OPQ")) {
