@@ -276,10 +276,13 @@ export function packRows(vectors: ArrayLike<number>[], dimension: number, metric
 
 /**
  * Rows per chunk of a pipelined append: faiss adds one while JS packs the next. Big enough
- * that each native call's fixed costs vanish, small enough that the first and last chunks
- * (which do not overlap) stay short. Appends of fewer than two chunks go in one call.
+ * that each native call's fixed costs vanish, small enough that the first chunk's packing
+ * and the last one's add (which overlap nothing) stay short, as does the event loop's wait
+ * while a chunk is packed. 8,192 to 32,768 added 100k 512-d rows at the same rate within this
+ * machine's noise (bench/async_add_side_by_side.ts); 8,192 blocked the event loop for
+ * 75-110 ms at a time, 16,384 for 120-190 ms. Appends of fewer than two chunks go in one call.
  */
-export const PIPELINE_CHUNK_ROWS = 16_384;
+export const PIPELINE_CHUNK_ROWS = 8_192;
 
 export class IndexedTable {
   /** The append in flight (settled either way), or a settled promise. */

@@ -212,7 +212,9 @@ describe("pipelined bulk adds (faiss adding on a worker thread)", () => {
     );
     if (builtHere)
       await expect(failed).rejects.toThrow(
-        /^faiss could not add 16384 vectors to Flat: faiss could not add 1 vectors to IVF4,Flat: .*is_trained/,
+        new RegExp(
+          `^faiss could not add ${PIPELINE_CHUNK_ROWS} vectors to Flat: faiss could not add 1 vectors to IVF4,Flat: .*is_trained`,
+        ),
       );
     else await failed; // the prebuilt binary has no asynchronous add to fail
     if (!builtHere) return;
