@@ -289,7 +289,8 @@ export class ImageFaissStore extends SaveableVectorStore {
   /**
    * Every live entry, in insertion order. An entry's `vector` is read when first asked
    * for (from disk with `vectorsOnDisk`): listing ids and documents reads no vectors.
-   * It is the id's vector at that moment; read it before the store changes.
+   * It is the id's vector at that moment; read it before the store changes. Synchronous, it
+   * lists what the store holds now: an add still in flight is not in it (await the add).
    */
   entries(): { id: string; document: Document; vector: Float32Array }[] {
     const vectorOf = (id: string) => {
