@@ -83,6 +83,14 @@ const BUFFER_TEST = `
   let refused = false;
   try { flat.addBuffer(new Float32Array(3)); } catch { refused = true; }
   if (!refused) throw new Error('addBuffer accepted a partial row');
+  // The asynchronous add: resolves once faiss holds the rows, rejects with faiss's message.
+  const later = new faiss.IndexFlatL2(2);
+  later.addBufferAsync(new Float32Array([0, 0, 1, 1])).then(() => {
+    if (later.ntotal() !== 2) throw new Error('addBufferAsync left ' + later.ntotal() + ' rows, not 2');
+    return faiss.Index.fromFactory(2, 'IVF1,Flat', faiss.MetricType.METRIC_L2).addBufferAsync(new Float32Array(2));
+  }).then(() => { throw new Error('addBufferAsync into an untrained IVF resolved'); }, (error) => {
+    if (!/trained/.test(error.message)) throw error;
+  });
   // Parameters reach an IVF inside an OPQ pre-transform, survive serialisation, and HNSW over SQ8.
   const opq = faiss.Index.fromFactory(8, 'OPQ4,IVF4,PQ4', faiss.MetricType.METRIC_L2);
   opq.setParameter('nprobe', 3);

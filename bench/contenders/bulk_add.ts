@@ -56,7 +56,7 @@ const trainFlat = clusteredUnitVectors(args.trainCount, DIM, 1_000, 4);
 const trainDocs = Array.from({ length: args.trainCount }, (_, i) => new Document({ pageContent: "", id: `t${i}` }));
 
 const faiss = await loadFaiss();
-const METHODS = ["addBuffer", "trainBuffer", "searchBuffer"] as const;
+const METHODS = ["addBuffer", "addBufferAsync", "trainBuffer", "searchBuffer"] as const;
 const prototypes = [faiss.Index, faiss.IndexFlatL2, faiss.IndexFlatIP].map(
   (c) => c.prototype as unknown as Record<string, unknown>,
 );

@@ -5,6 +5,10 @@
 // its own V8 handle, which capped bulk adds at about 10,000 512-d vectors/s. These
 // methods read a Float32Array's memory in place and hand it straight to faiss:
 //   addBuffer(Float32Array)                 add rows laid end to end
+//   addBufferAsync(Float32Array)            the same on a libuv worker thread; returns a Promise
+//                                           that rejects with faiss's message when faiss throws.
+//                                           The caller must not touch the index until it settles
+//                                           (faiss is not thread-safe for add beside other calls)
 //   trainBuffer(Float32Array)               train on rows laid end to end
 //   searchBuffer(Float32Array, k)           nq queries at once; returns
 //                                           { distances: Float32Array, labels: Float64Array }
@@ -43,7 +47,7 @@
 namespace buffer_methods {
 
 // Bumped when these methods change, so that the install script rebuilds older addons.
-constexpr uint32_t VERSION = 2;
+constexpr uint32_t VERSION = 3;
 
 // The wrapped faiss index of a faiss-node object. `index_` is protected in faiss-node's
 // IndexBase; a member pointer taken through a derived class reads it without editing
@@ -103,6 +107,63 @@ Napi::Value addBuffer(const Napi::CallbackInfo &info)
   if (n > 0)
     callFaiss(info.Env(), [&] { index->add(static_cast<faiss::idx_t>(n), rows.Data()); });
   return info.Env().Undefined();
+}
+
+// faiss's add of rows that persistent references keep alive, with the index object that owns
+// the faiss index (GC cannot free either mid-add),
+// run on the libuv thread pool so the event loop (and JS packing the next rows) runs meanwhile.
+class AddWorker : public Napi::AsyncWorker
+{
+public:
+  AddWorker(Napi::Env env, Napi::Object owner, faiss::Index *index, Napi::Float32Array rows, size_t n, int threads)
+      : Napi::AsyncWorker(env, "faiss-node addBufferAsync"), deferred_(Napi::Promise::Deferred::New(env)),
+        index_(index), data_(rows.Data()), n_(n), threads_(threads)
+  {
+    owner_ = Napi::Persistent(owner);
+    rows_ = Napi::Persistent(rows);
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override
+  {
+    // OpenMP's thread count belongs to the calling thread: this worker gets the caller's.
+    omp_set_num_threads(threads_);
+    try
+    {
+      index_->add(static_cast<faiss::idx_t>(n_), data_);
+    }
+    catch (const std::exception &error)
+    {
+      SetError(error.what());
+    }
+  }
+
+  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
+
+  void OnError(const Napi::Error &error) override { deferred_.Reject(error.Value()); }
+
+private:
+  Napi::Promise::Deferred deferred_;
+  Napi::ObjectReference owner_;
+  faiss::Index *index_;
+  Napi::Reference<Napi::Float32Array> rows_;
+  const float *data_;
+  size_t n_;
+  int threads_;
+};
+
+template <class T>
+Napi::Value addBufferAsync(const Napi::CallbackInfo &info)
+{
+  Napi::Env env = info.Env();
+  faiss::Index *index = nativeIndex<T>(info);
+  Napi::Float32Array rows;
+  size_t n = floatRows(info, 0, index->d, "addBufferAsync's vectors", rows);
+  auto *worker = new AddWorker(env, info.This().As<Napi::Object>(), index, rows, n, omp_get_max_threads());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue(); // deletes itself once settled
+  return promise;
 }
 
 template <class T>
@@ -236,6 +297,7 @@ void addTo(Napi::Env env, Napi::Object exports)
 {
   Napi::Object prototype = exports.Get(T::CLASS_NAME).template As<Napi::Object>().Get("prototype").template As<Napi::Object>();
   prototype.Set("addBuffer", Napi::Function::New(env, addBuffer<T>, "addBuffer"));
+  prototype.Set("addBufferAsync", Napi::Function::New(env, addBufferAsync<T>, "addBufferAsync"));
   prototype.Set("trainBuffer", Napi::Function::New(env, trainBuffer<T>, "trainBuffer"));
   prototype.Set("searchBuffer", Napi::Function::New(env, searchBuffer<T>, "searchBuffer"));
   prototype.Set("setParameter", Napi::Function::New(env, setParameter<T>, "setParameter"));

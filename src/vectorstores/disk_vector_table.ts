@@ -141,6 +141,10 @@ export class DiskVectorTable implements VectorTable {
     return { first: this.append(rows), rows };
   }
 
+  reserveMore(): void {
+    // each append writes its own rows to the file: nothing to set aside
+  }
+
   row(position: number): Float32Array {
     this.check(position);
     const out = new Float32Array(this.dimension);

@@ -6,6 +6,10 @@
  * in the index) are set through our addon's ParameterSpace setter; with faiss-node's
  * prebuilt binary they are written into the serialised index instead (`faiss_params.ts`).
  * faiss keeps them in saved indexes either way.
+ *
+ * `addAsync` runs faiss's add on a worker thread. faiss cannot add to an index while
+ * anything else reads it, so until that add settles every other call on this index
+ * (search, size, training, serialising, the native index itself) throws rather than race.
  */
 import { constants, existsSync, readSync } from "node:fs";
 import { copyFile, mkdtemp, open, rm } from "node:fs/promises";
@@ -13,7 +17,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Index } from "faiss-node";
 import { loadFaiss, type FaissModule } from "../utils/imports.js";
-import { addRows, hasBufferMethods, searchRows, trainRows, type NativeHits } from "./faiss_native_rows.js";
+import {
+  addRows,
+  addRowsAsync,
+  hasAsyncAdd,
+  hasBufferMethods,
+  searchRows,
+  trainRows,
+  type NativeHits,
+} from "./faiss_native_rows.js";
 import {
   applyParams,
   hasParameterMethods,
@@ -48,9 +60,12 @@ interface ThreadMethods {
 }
 
 export class FaissIndex {
+  /** Set while an `addAsync` runs on a worker thread: no other call may touch the index then. */
+  private adding = false;
+
   private constructor(
     private readonly faiss: FaissModule,
-    readonly native: Index,
+    private readonly handle: Index,
     readonly factory: string,
     readonly metric: DistanceMetric,
     /** The parameters this index holds (byte-patched path), or wanted for it. */
@@ -130,12 +145,17 @@ export class FaissIndex {
     }
   }
 
+  /** The faiss-node index itself. Throws while an `addAsync` is in flight. */
+  get native(): Index {
+    return this.idle("the native index");
+  }
+
   get size(): number {
-    return this.native.ntotal();
+    return this.idle("size").ntotal();
   }
 
   get isTrained(): boolean {
-    return this.native.isTrained();
+    return this.idle("isTrained").isTrained();
   }
 
   /**
@@ -143,12 +163,13 @@ export class FaissIndex {
    * its type has). Without our addon, those it was created or loaded with.
    */
   get heldTuning(): Partial<SearchTuning> {
-    return hasParameterMethods(this.native) ? heldParams(this.native) : { ...this.tuning };
+    const native = this.idle("heldTuning");
+    return hasParameterMethods(native) ? heldParams(native) : { ...this.tuning };
   }
 
   /** True when parameters reach the index through ParameterSpace (our addon), wrapped indexes included. */
   get hasParameterMethods(): boolean {
-    return hasParameterMethods(this.native);
+    return hasParameterMethods(this.handle);
   }
 
   /**
@@ -156,7 +177,12 @@ export class FaissIndex {
    * false for faiss-node's prebuilt binary, whose plain-array methods are slower.
    */
   get hasBufferMethods(): boolean {
-    return hasBufferMethods(this.native);
+    return hasBufferMethods(this.handle);
+  }
+
+  /** True when adds run on a worker thread (`addAsync`); false where they block (prebuilt binary, older addon). */
+  get hasAsyncAdd(): boolean {
+    return hasAsyncAdd(this.handle);
   }
 
   /**
@@ -168,15 +194,40 @@ export class FaissIndex {
     const { minimum, minimumReason } = trainingNeeds(this.factory);
     if (rows < minimum)
       throw new Error(`cannot train ${this.factory} on ${rows} vectors: it needs at least ${minimumReason}`);
+    const native = this.idle("train");
     this.useThreads();
-    trainRows(this.native, flat);
+    trainRows(native, flat);
     return this.withSearchParams();
   }
 
   /** Adds rows laid end to end (see `faiss_native_rows.ts` for how they reach faiss). */
   add(flat: Float32Array, dimension: number): void {
+    const native = this.idle("add");
     this.useThreads();
-    addRows(this.native, flat, dimension, /HNSW/i.test(this.factory));
+    addRows(native, flat, dimension, /HNSW/i.test(this.factory));
+  }
+
+  /**
+   * `add` with faiss's add on a worker thread where the addon allows (`hasAsyncAdd`), else
+   * synchronous. `flat` must stay unchanged until it settles, and every other call on this
+   * index throws meanwhile. A faiss error rejects it, with faiss's message.
+   */
+  async addAsync(flat: Float32Array, dimension: number): Promise<void> {
+    const native = this.idle("addAsync");
+    this.useThreads();
+    this.adding = true;
+    try {
+      await addRowsAsync(native, flat, dimension, /HNSW/i.test(this.factory));
+    } catch (error) {
+      throw new Error(
+        `faiss could not add ${flat.length / dimension} vectors to ${this.factory}: ${firstLine(error)}`,
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      this.adding = false;
+    }
   }
 
   /**
@@ -193,15 +244,15 @@ export class FaissIndex {
    * queries over its threads). One result per query, in order.
    */
   searchMany(queries: Float32Array, k: number): PositionScores[] {
-    const dimension = this.native.getDimension();
+    const native = this.idle("search");
+    const dimension = native.getDimension();
     if (queries.length % dimension !== 0)
       throw new Error(`queries have ${queries.length} floats, not a whole number of ${dimension}-d rows`);
     const nq = queries.length / dimension;
     const n = Math.min(k, this.size);
     if (n === 0) return Array.from({ length: nq }, () => ({ positions: [], scores: [] }));
     this.useThreads();
-    const hits =
-      nq === 1 ? this.onOneThread(() => searchRows(this.native, queries, n)) : searchRows(this.native, queries, n);
+    const hits = nq === 1 ? this.onOneThread(() => searchRows(native, queries, n)) : searchRows(native, queries, n);
     return Array.from({ length: nq }, (_, q) => this.scored(hits, q * n, n));
   }
 
@@ -218,7 +269,17 @@ export class FaissIndex {
   }
 
   toBuffer(): Buffer {
-    return this.native.toBuffer();
+    return this.idle("toBuffer").toBuffer();
+  }
+
+  /** The native index, or an error naming `what` while an `addAsync` is in flight (faiss is not thread-safe then). */
+  private idle(what: string): Index {
+    if (this.adding) {
+      throw new Error(
+        `FaissIndex ${what} was called while an asynchronous add into this ${this.factory} index is in flight: await the add first (faiss cannot add to an index and read it at once)`,
+      );
+    }
+    return this.handle;
   }
 
   /**
@@ -227,11 +288,12 @@ export class FaissIndex {
    * (at creation, right after training), so that round trip is cheap.
    */
   private withSearchParams(): FaissIndex {
-    if (hasParameterMethods(this.native)) {
-      applyParams(this.native, this.tuning);
+    const native = this.idle("withSearchParams");
+    if (hasParameterMethods(native)) {
+      applyParams(native, this.tuning);
       return this;
     }
-    const bytes = this.native.toBuffer();
+    const bytes = native.toBuffer();
     if (!writeSearchParams(bytes, this.tuning)) return this;
     const { faiss, factory, metric, tuning, runtime } = this;
     return new FaissIndex(faiss, faiss.Index.fromBuffer(bytes), factory, metric, tuning, runtime);
@@ -295,4 +357,9 @@ function readIndex(faiss: FaissModule, path: string): Index {
       cause: error,
     });
   }
+}
+
+/** The first line of an error's message (faiss's messages run on with a stack of C++ frames). */
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split("\n")[0];
 }

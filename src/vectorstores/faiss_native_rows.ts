@@ -7,6 +7,12 @@
  * Float32Array's memory to faiss in place: 512-d bulk adds into a flat index went from
  * about 5,500 to 350,000 vectors/s here. faiss-node's prebuilt binary lacks them, and then
  * every float is copied into a JS array and read back one V8 handle at a time.
+ *
+ * `addRowsAsync` runs faiss's add on a libuv worker thread (addBufferAsync, addon v3), so
+ * that JS can pack the next rows meanwhile (IndexedTable's pipelined appends) and the event
+ * loop is not blocked for the whole add. Until it settles nothing else may call that index:
+ * FaissIndex enforces it. Without addBufferAsync (faiss-node's prebuilt binary, an older
+ * addon) it adds synchronously and resolves once done.
  */
 import type { Index } from "faiss-node";
 
@@ -38,6 +44,15 @@ const ARRAY_ADD_CHUNK_FLOATS = 8192;
  */
 const ARRAY_GRAPH_ADD_ROWS = 512;
 
+/** The asynchronous add of an addon built by our install script (addon v3 on). */
+export interface AsyncAddMethod {
+  addBufferAsync(rows: Float32Array): Promise<void>;
+}
+
+export function hasAsyncAdd(native: Index): native is Index & AsyncAddMethod {
+  return typeof (native as Partial<AsyncAddMethod>).addBufferAsync === "function";
+}
+
 export function hasBufferMethods(native: Index): native is Index & BufferMethods {
   const methods = native as Partial<BufferMethods>;
   return (
@@ -56,6 +71,21 @@ export function addRows(native: Index, flat: Float32Array, dimension: number, gr
   for (let start = 0; start < flat.length; start += chunk) {
     native.add(Array.from(flat.subarray(start, Math.min(start + chunk, flat.length))));
   }
+}
+
+/**
+ * `addRows` with faiss's add on a worker thread when the addon has addBufferAsync; `flat`
+ * must then stay unchanged until it settles. Otherwise the synchronous add.
+ */
+export async function addRowsAsync(
+  native: Index,
+  flat: Float32Array,
+  dimension: number,
+  graph: boolean,
+): Promise<void> {
+  if (flat.length === 0) return;
+  if (hasAsyncAdd(native)) return native.addBufferAsync(flat);
+  addRows(native, flat, dimension, graph);
 }
 
 export function trainRows(native: Index, flat: Float32Array): void {

@@ -89,6 +89,13 @@ export class ImageFaissStore extends SaveableVectorStore {
   private documents = new Map<string, Document>();
   /** Serialises writes: faiss indexes are not safe to mutate concurrently. */
   private writes: Promise<unknown> = Promise.resolve();
+  /**
+   * The last add or delete (settled either way). faiss adds on a worker thread and cannot be
+   * searched meanwhile, and a delete's rebuild renumbers positions before its new index is
+   * filled, so reads of the index or vectors await it: a search issued during a bulk add
+   * answers once that add is done, with its vectors.
+   */
+  private changes: Promise<unknown> = Promise.resolve();
 
   constructor(embeddings: EmbeddingsInterface, args: ImageFaissStoreArgs = {}) {
     super(embeddings, args);
@@ -176,7 +183,9 @@ export class ImageFaissStore extends SaveableVectorStore {
 
   /**
    * Adds vectors with their Documents. An id that is already stored is replaced
-   * (upsert). All new vectors go to faiss in one bulk call.
+   * (upsert). New vectors go to faiss in bulk: large adds in chunks, faiss adding one on a
+   * worker thread while the next is packed (see `IndexedTable.appendVectors`). Searches
+   * issued meanwhile wait for the add. When faiss fails, the add rejects and the entries stay as they were.
    *
    * `vectors` is LangChain's `number[][]`, or one `Float32Array` holding the vectors end to
    * end (`documents.length × dimension` floats), e.g. a batch of embeddings as a model or a
@@ -198,15 +207,16 @@ export class ImageFaissStore extends SaveableVectorStore {
     }
     const ids = options.ids ?? documents.map((d) => d.id ?? crypto.randomUUID());
     if (ids.length !== count) throw new RangeError(`Got ${ids.length} ids for ${count} vectors`);
-    return this.serialised(async () => {
+    const run = this.serialised(async () => {
       const dimension =
         this.table?.dimension ?? (vectors instanceof Float32Array ? vectors.length / count : vectors[0].length);
       if (vectors instanceof Float32Array) checkFlatRows(vectors, count, dimension, this.table !== undefined);
       else checkDimensions(vectors, dimension);
       this.table ??= await IndexedTable.create(dimension, this.config);
-      // Upsert: a stored id's old position becomes a tombstone, and the last of repeated ids wins.
+      // Upsert: the last of repeated ids wins, and (once the rows are in) a stored id's old
+      // position becomes a tombstone; a failed append leaves the old entries in place.
+      let position = await this.table.appendVectors(vectors, PositionMap.keepLast(ids));
       const keep = this.positions.upsert(ids);
-      let position = this.table.appendVectors(vectors, keep);
       for (let i = 0; i < count; i++) {
         if (keep && !keep[i]) continue;
         const id = ids[i];
@@ -216,12 +226,14 @@ export class ImageFaissStore extends SaveableVectorStore {
       if (this.table.readyToTrain(this.size)) await this.compact();
       return ids;
     });
+    this.changes = run.catch(() => undefined);
+    return run;
   }
 
   /** Removes documents by id. Works for every index type; unknown ids are an error. */
   async delete(params: { ids: string[] }): Promise<void> {
     if (!params?.ids) throw new TypeError("Expected { ids: string[] } for delete");
-    await this.serialised(async () => {
+    const run = this.serialised(async () => {
       const missing = params.ids.filter((id) => !this.positions.has(id));
       if (missing.length > 0) throw new Error(`Cannot delete unknown ids: ${missing.join(", ")}`);
       params.ids.forEach((id) => this.tombstone(id));
@@ -229,6 +241,8 @@ export class ImageFaissStore extends SaveableVectorStore {
       // at search time; once they are a quarter of the index, it is rebuilt without them.
       if (this.positions.deletedCount > 0.25 * this.positions.length) await this.compact();
     });
+    this.changes = run.catch(() => undefined);
+    await run;
   }
 
   /**
@@ -238,6 +252,7 @@ export class ImageFaissStore extends SaveableVectorStore {
    */
   async similaritySearchVectorWithScore(query: number[], k: number, filter?: MetadataFilter): Promise<Scored[]> {
     if (!Number.isInteger(k) || k <= 0) throw new RangeError(`Expected positive integer for k but received ${k}`);
+    await this.changesDone();
     if (!this.table || this.size === 0) return [];
     const { dimension } = this.table;
     if (query.length !== dimension) {
@@ -260,6 +275,7 @@ export class ImageFaissStore extends SaveableVectorStore {
 
   /** Stored vectors by document id (undefined for unknown ids), e.g. for MMR. */
   async getVectorsById(ids: string[]): Promise<(number[] | undefined)[]> {
+    await this.changesDone();
     const positions = ids.map((id) => this.positions.positionOf(id));
     const found = positions.filter((p) => p !== undefined);
     const rows = found.length > 0 ? this.table!.gather(found) : new Float32Array(0);
@@ -273,7 +289,8 @@ export class ImageFaissStore extends SaveableVectorStore {
   /**
    * Every live entry, in insertion order. An entry's `vector` is read when first asked
    * for (from disk with `vectorsOnDisk`): listing ids and documents reads no vectors.
-   * It is the id's vector at that moment; read it before the store changes.
+   * It is the id's vector at that moment; read it before the store changes. Synchronous, it
+   * lists what the store holds now: an add still in flight is not in it (await the add).
    */
   entries(): { id: string; document: Document; vector: Float32Array }[] {
     const vectorOf = (id: string) => {
@@ -302,10 +319,14 @@ export class ImageFaissStore extends SaveableVectorStore {
    * Resolves to the bytes read (0 when the vectors are in memory anyway).
    */
   async prefetchVectors(): Promise<number> {
+    await this.changesDone();
     return (await this.table?.prefetchVectors()) ?? 0;
   }
 
-  /** The faiss-node index, as LangChain's FaissStore has it. Its positions include deleted entries: search the store instead. */
+  /**
+   * The faiss-node index, as LangChain's FaissStore has it. Its positions include deleted
+   * entries: search the store instead. Throws while an add is in flight (await `addVectors`).
+   */
   get index(): Index {
     if (!this.table) throw new Error("The store holds no vectors yet, so it has no faiss index");
     return this.table.nativeIndex;
@@ -414,6 +435,12 @@ export class ImageFaissStore extends SaveableVectorStore {
   /** Rebuilds the table and index from the live vectors, renumbering their positions. */
   private async compact(): Promise<void> {
     await this.table!.rebuild(this.positions.compact());
+  }
+
+  /** Resolves once no add or delete is in flight, so the index and vectors can be read. */
+  private async changesDone(): Promise<void> {
+    await this.changes;
+    await this.table?.idle();
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {

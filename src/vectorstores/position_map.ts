@@ -54,9 +54,14 @@ export class PositionMap {
    * or undefined when all are (no id repeats).
    */
   upsert(ids: string[]): boolean[] | undefined {
+    if (this.positions.size > 0) for (const id of ids) this.tombstone(id);
+    return PositionMap.keepLast(ids);
+  }
+
+  /** Which of `ids` an upsert keeps (the last occurrence of each), or undefined when none repeats. Changes nothing. */
+  static keepLast(ids: string[]): boolean[] | undefined {
     const last = new Map<string, number>();
     for (let i = 0; i < ids.length; i++) last.set(ids[i], i);
-    if (this.positions.size > 0) for (const id of last.keys()) this.tombstone(id);
     return last.size === ids.length ? undefined : ids.map((id, i) => last.get(id) === i);
   }
 

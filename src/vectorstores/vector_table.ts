@@ -33,6 +33,8 @@ export interface VectorTable {
    * When `fill` throws, nothing is appended.
    */
   appendFilled(count: number, fill: (rows: Float32Array) => void): { first: number; rows: Float32Array };
+  /** Makes room for `count` more rows, so that appending them in pieces allocates once. */
+  reserveMore(count: number): void;
   /** The row at `position`. Read it, never write it: it may be a view of the table. */
   row(position: number): Float32Array;
   /** Rows at the given positions (any order, repeats allowed), laid end to end. */
@@ -104,6 +106,10 @@ export class MemoryVectorTable implements VectorTable {
     fill(rows);
     this.rows += count;
     return { first, rows };
+  }
+
+  reserveMore(count: number): void {
+    this.reserve(this.rows + count);
   }
 
   row(position: number): Float32Array {

@@ -16,7 +16,7 @@ import { clusteredVectors, documentsFor, noEmbeddings } from "../helpers/vectors
 
 const faissNodeDir = dirname(createRequire(join(ROOT, "package.json")).resolve("faiss-node/package.json"));
 const builtHere = existsSync(join(faissNodeDir, "faiss-compat.h"));
-const METHODS = ["addBuffer", "trainBuffer", "searchBuffer"] as const;
+const METHODS = ["addBuffer", "addBufferAsync", "trainBuffer", "searchBuffer"] as const;
 const TUNING = { efSearch: 16, efConstruction: 40, nprobe: 1 };
 
 /** Runs `use` with the typed-array methods removed from every faiss-node class, as in a prebuilt binary. */
