@@ -59,6 +59,42 @@ describe("docstore file", () => {
     await expect(readEntries(file)).rejects.toThrow(`${file} is corrupt: it is empty`);
   });
 
+  it("names a damaged document line inside a batch, and one that holds two documents", async () => {
+    const file = join(dir, "damaged-documents.jsonl");
+    const lines = [
+      JSON.stringify({ positions: 3, documents: 3 }),
+      JSON.stringify(["a", "b", "c"]),
+      JSON.stringify(documents[0]),
+      '{"id":"b","pageContent":"","metadata":{}',
+      JSON.stringify(documents[2]),
+    ];
+    await writeFile(file, lines.join("\n") + "\n");
+    await expect(readEntries(file)).rejects.toThrow(`${file} is corrupt: line 4 is not JSON`);
+    // Two values on one line would parse inside a batch's array; it is still a damaged line.
+    lines[3] = `${JSON.stringify(documents[1])},${JSON.stringify(documents[1])}`;
+    await writeFile(file, lines.join("\n") + "\n");
+    await expect(readEntries(file)).rejects.toThrow(`${file} is corrupt: line 4 is not JSON`);
+  });
+
+  it("keeps characters whole across the reader's 4 MiB chunks", async () => {
+    const file = join(dir, "wide.jsonl");
+    const wide = Array.from({ length: 2_000 }, (_, i) => ({
+      id: `w${i}`,
+      pageContent: "✓".repeat(1_000 + (i % 3)),
+      metadata: { i },
+    }));
+    await writeEntries(
+      file,
+      wide.map((d) => d.id),
+      wide,
+      wide.length,
+    );
+    const bytes = await readFile(file);
+    // The premise: the first chunk boundary falls inside a three-byte character.
+    expect(bytes[1 << 22] & 0xc0).toBe(0x80);
+    expect(await readEntries(file)).toEqual({ positions: wide.map((d) => d.id), documents: wide });
+  });
+
   it("reads the single-document docstore.json of earlier saves", async () => {
     const file = join(dir, "docstore.json");
     await writeFile(file, JSON.stringify({ positions: ["a", null], documents: [documents[0]] }));
