@@ -136,7 +136,7 @@ async function run() {
 
 /**
  * Issue 17's README table at one size: each index type with the search settings worth
- * showing for it. --nprobe, --ef-search and --rerank replace a row's own lists where they apply.
+ * showing for it. Each row keeps the command that measured it; rows not run are kept. --nprobe, --ef-search and --rerank replace a row's own lists where they apply.
  */
 const TABLE_ROWS: { name: string; index: string; lists: Record<string, number[]> }[] = [
   { name: "Flat", index: "Flat", lists: {} },
@@ -168,14 +168,17 @@ async function table() {
     const lists = Object.fromEntries(Object.entries(row.lists).map(([key, values]) => [key, given[key] ?? values]));
     const indexType = indexFor(row.index, count, maxNlist);
     console.log(`table, ${row.name} (${indexType}), ${humanCount(count)} vectors`);
-    rows[row.name] = await attempt({
-      label: `table-${humanCount(count)}-${row.name}`,
-      spec: spec(count),
-      build: buildOptions(indexType, { threads: threadList?.[0] }),
-      threads: threadList?.[0],
-      searches: searchSettings({ ...lists, cache: given.cache }).map(loadOptions),
-      ...common(),
-    });
+    rows[row.name] = {
+      command: COMMAND,
+      ...(await attempt({
+        label: `table-${humanCount(count)}-${row.name}`,
+        spec: spec(count),
+        build: buildOptions(indexType, { threads: threadList?.[0] }),
+        threads: threadList?.[0],
+        searches: searchSettings({ ...lists, cache: given.cache }).map(loadOptions),
+        ...common(),
+      })),
+    };
     await writeJson(file, { count, command: COMMAND, rows });
   }
 }

@@ -107,7 +107,7 @@ async function main() {
     out.push(
       `### Index types at ${n(table.count)} vectors`,
       "",
-      `Reproduce: \`${table.command}\` (the last command that wrote this table; rows it did not run are kept from earlier ones).`,
+      `Reproduce, row by row: ${[...new Set(Object.values(table.rows).map((r) => `\`${r.command ?? table.command}\``))].join(", ")}.`,
       "",
       "| index | search setting | bytes/vector | recall@10 | p50 | p99 | build (training) | add rate | peak RSS | load | RSS after load |",
       "|---|---|---|---|---|---|---|---|---|---|---|",
