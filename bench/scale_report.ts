@@ -299,13 +299,22 @@ function targets(
         ? `| 1M, a compressed index ≤ 128 bytes/vector, recall@10 after re-rank | ≥ 0.90 | ${round(compressed.s.recallAt10, 3)} with \`${compressed.r.build.indexType}\` at ${round(compressed.r.build.indexBytesPerVector, 1)} bytes/vector (${setting(compressed.s.loadOptions)}) | ${check(compressed.s.recallAt10 >= 0.9)} |`
         : "| 1M, a compressed index ≤ 128 bytes/vector | recall@10 ≥ 0.90 | no trained index of ≤ 128 bytes/vector in the table | ❌ missed |",
     );
+    // Each compressed index's median load over its search children (each loads the store afresh).
     const loads = Object.values(table.rows)
       .filter((r) => r.build.trained && r.build.indexBytesPerVector <= 128)
-      .flatMap((r) => r.searches.map((s: RunResult) => s.loadSeconds));
-    if (loads.length)
-      lines.push(
-        `| load of a saved 1M store, compressed index | ≤ 10 s | ${round(Math.min(...loads), 1)} s | ${check(Math.min(...loads) <= 10)} |`,
-      );
+      .map((r) => {
+        const seconds = r.searches.map((s: RunResult) => s.loadSeconds as number).sort((a: number, b: number) => a - b);
+        return {
+          indexType: r.build.indexType as string,
+          median: seconds[Math.floor((seconds.length - 1) / 2)],
+          n: seconds.length,
+        };
+      });
+    if (loads.length) {
+      const best = Math.min(...loads.map((l) => l.median));
+      const each = loads.map((l) => `\`${l.indexType}\` ${round(l.median, 1)} s (median of ${l.n} loads)`).join(", ");
+      lines.push(`| load of a saved 1M store, compressed index | ≤ 10 s | ${each} | ${check(best <= 10)} |`);
+    }
   } else notMeasured("1M: compressed index, load", "see issue 17", "`bench/scale.ts table --count 1000000`");
   lines.push(...bulkTargets(results?.bulk, results?.bulk?.ceilingGflops ?? results?.machine?.ceilingGflops));
   return lines;
