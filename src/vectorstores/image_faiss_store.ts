@@ -215,8 +215,9 @@ export class ImageFaissStore extends SaveableVectorStore {
       this.table ??= await IndexedTable.create(dimension, this.config);
       // Upsert: the last of repeated ids wins, and (once the rows are in) a stored id's old
       // position becomes a tombstone; a failed append leaves the old entries in place.
-      let position = await this.table.appendVectors(vectors, PositionMap.keepLast(ids));
-      const keep = this.positions.upsert(ids);
+      const keep = PositionMap.keepLast(ids);
+      let position = await this.table.appendVectors(vectors, keep);
+      this.positions.tombstoneStored(ids);
       for (let i = 0; i < count; i++) {
         if (keep && !keep[i]) continue;
         const id = ids[i];

@@ -48,14 +48,9 @@ export class PositionMap {
     this.positions.set(id, position);
   }
 
-  /**
-   * Makes room for `ids` about to be stored: each one stored already is tombstoned, and
-   * only the last occurrence of an id repeated in `ids` is kept. Returns which to keep,
-   * or undefined when all are (no id repeats).
-   */
-  upsert(ids: string[]): boolean[] | undefined {
+  /** An upsert's first half: each of `ids` stored already is tombstoned, making room for its new position. */
+  tombstoneStored(ids: string[]): void {
     if (this.positions.size > 0) for (const id of ids) this.tombstone(id);
-    return PositionMap.keepLast(ids);
   }
 
   /** Which of `ids` an upsert keeps (the last occurrence of each), or undefined when none repeats. Changes nothing. */
