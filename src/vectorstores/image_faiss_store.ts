@@ -438,10 +438,12 @@ export class ImageFaissStore extends SaveableVectorStore {
     await this.table!.rebuild(this.positions.compact());
   }
 
-  /** Resolves once no add or delete is in flight, so the index and vectors can be read. */
+  /**
+   * Resolves once no add or delete is in flight, so the index and vectors can be read. Every
+   * append and rebuild runs inside an add or delete, so `changes` covers them.
+   */
   private async changesDone(): Promise<void> {
     await this.changes;
-    await this.table?.idle();
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {

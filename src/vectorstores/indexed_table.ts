@@ -7,8 +7,8 @@
  * Positions here are table rows; which id each one holds is `PositionMap`'s business.
  *
  * Large appends are pipelined: faiss adds one chunk of rows on a worker thread while JS
- * packs the next into the table (`appendVectors`). Readers await `idle()` first, as faiss
- * cannot search an index that it is adding to.
+ * packs the next into the table (`appendVectors`). Its caller must not read the table or
+ * index until the append settles, as faiss cannot search an index that it is adding to.
  */
 import type { Index } from "faiss-node";
 import { FaissIndex, type DistanceMetric, type FaissRuntime, type SearchTuning } from "./faiss_index.js";
@@ -285,8 +285,6 @@ export function packRows(vectors: ArrayLike<number>[], dimension: number, metric
 export const PIPELINE_CHUNK_ROWS = 8_192;
 
 export class IndexedTable {
-  /** The append in flight (settled either way), or a settled promise. */
-  private appending: Promise<void> = Promise.resolve();
   /** Whether the index is trained: read when the index changes, so it stays readable while an append runs. */
   private trained: boolean;
 
@@ -342,11 +340,6 @@ export class IndexedTable {
     return this.trained;
   }
 
-  /** Resolves once no append is in flight: await it before reading the index. */
-  idle(): Promise<void> {
-    return this.appending;
-  }
-
   /** The faiss-node index itself. */
   get nativeIndex(): Index {
     return this.index.native;
@@ -367,25 +360,12 @@ export class IndexedTable {
    * From two chunks of `PIPELINE_CHUNK_ROWS` on, chunk i+1 is packed while faiss adds chunk
    * i on a worker thread, so the add costs about the larger of the two rather than their sum.
    * When faiss fails, the table and index are rebuilt from the rows held before (so they
-   * stay in step) and the error is passed on. `chunkRows` is for benchmarks measuring it.
+   * stay in step) and the error is passed on. `pipelineRows` is for benchmarks measuring it.
    */
-  appendVectors(
+  async appendVectors(
     vectors: ArrayLike<number>[] | Float32Array,
     keep?: boolean[],
-    chunkRows = PIPELINE_CHUNK_ROWS,
-  ): Promise<number> {
-    const run = this.appendChunks(vectors, keep, chunkRows);
-    this.appending = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    return run;
-  }
-
-  private async appendChunks(
-    vectors: ArrayLike<number>[] | Float32Array,
-    keep: boolean[] | undefined,
-    pipelineRows: number,
+    pipelineRows = PIPELINE_CHUNK_ROWS,
   ): Promise<number> {
     const { dimension } = this.table;
     const { metric } = this.config;
