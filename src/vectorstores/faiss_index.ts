@@ -20,7 +20,6 @@ import { loadFaiss, type FaissModule } from "../utils/imports.js";
 import {
   addRows,
   addRowsAsync,
-  hasAsyncAdd,
   hasBufferMethods,
   searchRows,
   trainRows,
@@ -180,11 +179,6 @@ export class FaissIndex {
     return hasBufferMethods(this.handle);
   }
 
-  /** True when adds run on a worker thread (`addAsync`); false where they block (prebuilt binary, older addon). */
-  get hasAsyncAdd(): boolean {
-    return hasAsyncAdd(this.handle);
-  }
-
   /**
    * Trains on the given rows. faiss' array path aborts the process when k-means gets fewer
    * points than centroids, so that is checked first.
@@ -204,11 +198,11 @@ export class FaissIndex {
   add(flat: Float32Array, dimension: number): void {
     const native = this.idle("add");
     this.useThreads();
-    addRows(native, flat, dimension, /HNSW/i.test(this.factory));
+    addRows(native, flat, dimension, this.isGraph);
   }
 
   /**
-   * `add` with faiss's add on a worker thread where the addon allows (`hasAsyncAdd`), else
+   * `add` with faiss's add on a worker thread where the addon has addBufferAsync, else
    * synchronous. `flat` must stay unchanged until it settles, and every other call on this
    * index throws meanwhile. A faiss error rejects it, with faiss's message.
    */
@@ -217,7 +211,7 @@ export class FaissIndex {
     this.useThreads();
     this.adding = true;
     try {
-      await addRowsAsync(native, flat, dimension, /HNSW/i.test(this.factory));
+      await addRowsAsync(native, flat, dimension, this.isGraph);
     } catch (error) {
       throw new Error(
         `faiss could not add ${flat.length / dimension} vectors to ${this.factory}: ${firstLine(error)}`,
@@ -270,6 +264,11 @@ export class FaissIndex {
 
   toBuffer(): Buffer {
     return this.idle("toBuffer").toBuffer();
+  }
+
+  /** HNSW, alone or over other storage: adds insert into a graph (see `addRows`). */
+  private get isGraph(): boolean {
+    return /HNSW/i.test(this.factory);
   }
 
   /** The native index, or an error naming `what` while an `addAsync` is in flight (faiss is not thread-safe then). */
